@@ -1,0 +1,91 @@
+"""The ``tpp`` command line: clear output, and a named problem (never a traceback) for bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.common.scenario import brief_policy
+from tpp_warehouse.cli import main
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(brief_policy().to_dict()))
+    return path
+
+
+def test_check_describes_a_valid_policy(policy_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "check", str(policy_file)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "acme: policy v1 is valid; every group needs its seats filled by distinct people",
+        "  lead: 1 of lead",
+        "  core-team: 1 of bob, cora, lead (not lead)",
+        "  company: 1 of cora, dave, lead (not lead)",
+    ]
+
+
+def test_check_evaluates_approvals(policy_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "check", str(policy_file), "--uploader", "lead", "--approved", "lead", "cora"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "with those approvals: company needs 1 more; eligible: bob, dave"
+
+
+def test_uploader_exclusion_is_described(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.json"
+    group = {"name": "review", "members": ["ann", "bob"], "exclude_uploader": True}
+    path.write_text(json.dumps({"scope": {"kind": "prefix", "value": "acme-"}, "version": 1, "groups": [group]}))
+    assert main(["policy", "check", str(path), "--uploader", "ann", "--approved", "bob"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "acme-*: policy v1 is valid; every group needs its seats filled by distinct people",
+        "  review: 1 of ann, bob (not the uploader)",
+        "with those approvals: satisfied",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (None, [], "cannot read: No such file or directory"),
+        ("{not json", [], "not valid JSON: Expecting property name"),
+        (b"\xff\xfe", [], "not valid JSON"),
+        ('{"scope": {"kind": "project", "value": "acme"}, "version": 1, "groups": []}', [], "at least one approval"),
+        (
+            json.dumps(brief_policy().to_dict()),
+            ["--uploader", "bad name"],
+            "invalid person id: 'bad name'",
+        ),
+    ],
+)
+def test_bad_input_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | bytes | None, args: list[str], message: str
+) -> None:
+    path = tmp_path / "policy.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    assert main(["policy", "check", str(path), *args]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"tpp: error: {path}: ")
+    assert message in captured.err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["policy"])
+    assert exit_info.value.code == 2
+    assert "ACTION" in capsys.readouterr().err
+
+
+def test_the_installed_console_script_runs(policy_file: Path) -> None:
+    tpp = shutil.which("tpp")
+    assert tpp is not None, "the tpp console script is not installed; run pip install -e '.[test]'"
+    result = subprocess.run([tpp, "policy", "check", str(policy_file)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("acme: policy v1 is valid")

@@ -1,0 +1,101 @@
+"""tpp_core: the pure rules of Trustable Package Publication. Re-exports only."""
+
+from .actions import Action, ApplyPolicy, Notify, NotifyReason, Publish, Purge, RecordAudit
+from .audit import GENESIS, AuditEntry, link, verify_chain
+from .devices import Device, Enrolment, check_can_approve, check_enrolment, may_approve
+from .errors import (
+    AuditChainBroken,
+    ChallengeMismatch,
+    DecisionRefused,
+    EnrolmentRefused,
+    InvalidInput,
+    InvalidPolicy,
+    InvalidTransition,
+    TPPError,
+)
+from .events import Approval, Cancellation, Event, Expiry, FilesAdded, QuorumReached, Rejection
+from .identifiers import (
+    PersonId,
+    ProjectName,
+    RequestId,
+    Sha256,
+    canonicalize_prefix,
+    canonicalize_project,
+    person_id,
+    request_id,
+    sha256_hex,
+)
+from .manifest import NONCE_SIZE, Verdict, build_manifest, check_challenge, make_challenge, manifest_digest
+from .policy import ApprovalGroup, Policy, Scope, ScopeKind, select_policy
+from .quorum import Quorum, Shortfall, assign_seats, evaluate
+from .request import ApprovalRequest, Decision
+from .states import TERMINAL, TRANSITIONS, RequestState, next_state
+from .subjects import PolicyChange, Release, ReleaseFile, Subject
+
+__all__ = [
+    "GENESIS",
+    "NONCE_SIZE",
+    "TERMINAL",
+    "TRANSITIONS",
+    "Action",
+    "ApplyPolicy",
+    "Approval",
+    "ApprovalGroup",
+    "ApprovalRequest",
+    "AuditChainBroken",
+    "AuditEntry",
+    "Cancellation",
+    "ChallengeMismatch",
+    "Decision",
+    "DecisionRefused",
+    "Device",
+    "Enrolment",
+    "EnrolmentRefused",
+    "Event",
+    "Expiry",
+    "FilesAdded",
+    "InvalidInput",
+    "InvalidPolicy",
+    "InvalidTransition",
+    "Notify",
+    "NotifyReason",
+    "PersonId",
+    "Policy",
+    "PolicyChange",
+    "ProjectName",
+    "Publish",
+    "Purge",
+    "Quorum",
+    "QuorumReached",
+    "RecordAudit",
+    "Rejection",
+    "Release",
+    "ReleaseFile",
+    "RequestId",
+    "RequestState",
+    "Scope",
+    "ScopeKind",
+    "Sha256",
+    "Shortfall",
+    "Subject",
+    "TPPError",
+    "Verdict",
+    "assign_seats",
+    "build_manifest",
+    "canonicalize_prefix",
+    "canonicalize_project",
+    "check_can_approve",
+    "check_challenge",
+    "check_enrolment",
+    "evaluate",
+    "link",
+    "make_challenge",
+    "manifest_digest",
+    "may_approve",
+    "next_state",
+    "person_id",
+    "request_id",
+    "select_policy",
+    "sha256_hex",
+    "verify_chain",
+]

@@ -1,0 +1,66 @@
+"""The ports adapters implement so that a registry can drive :class:`~tpp_core.request.ApprovalRequest`.
+
+They hold no code: a Pyramid service or a devpi keyfs wrapper implements each one, and a test can
+replace any of them. Each runs inside the adapter's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from zope.interface import Interface
+
+from .actions import ApplyPolicy, Notify, Publish, Purge, RecordAudit
+from .audit import AuditEntry
+from .identifiers import RequestId
+from .request import ApprovalRequest
+
+__all__ = ["IAuditLog", "IClock", "INotifier", "IRegistryHost", "IRequestStore"]
+
+
+class IRequestStore(Interface):
+    """Where requests live between events."""
+
+    def get(request_id: RequestId) -> ApprovalRequest:
+        """Return the stored request. Raises ``KeyError`` if there is none."""
+
+    def save(request: ApprovalRequest) -> None:
+        """Store the request's current state, creating it if new. Returns nothing."""
+
+    def overdue(at: datetime) -> Iterable[ApprovalRequest]:
+        """Return the verifying requests whose deadline is at or before ``at``."""
+
+
+class IRegistryHost(Interface):
+    """The registry whose files and policies the requests govern."""
+
+    def publish(action: Publish) -> None:
+        """Make exactly the action's files visible to installers. Raises on failure."""
+
+    def purge(action: Purge) -> None:
+        """Delete the action's quarantined files. Raises on failure."""
+
+    def apply_policy(action: ApplyPolicy) -> None:
+        """Replace the policy if it is still at ``action.replaces_version``; raises if it is not."""
+
+
+class INotifier(Interface):
+    """Tells people about a request, after the transaction commits."""
+
+    def notify(action: Notify) -> None:
+        """Queue notifications for the recipients. Returns nothing; never raises for delivery errors."""
+
+
+class IAuditLog(Interface):
+    """The hash-chained audit log."""
+
+    def record(action: RecordAudit) -> AuditEntry:
+        """Append the entry after the current head in the same transaction; returns it."""
+
+
+class IClock(Interface):
+    """The time; the core never reads a clock, adapters pass this one's answer in."""
+
+    def now() -> datetime:
+        """Return the current time, timezone-aware."""

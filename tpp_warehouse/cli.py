@@ -1,0 +1,77 @@
+"""The ``tpp`` command line.
+
+Usage::
+
+    tpp policy check policy.json                      # is this policy valid, and what does it ask?
+    tpp policy check policy.json --uploader ann --approved ann bob   # would these approvals do?
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tpp_core import ApprovalGroup, Policy, TPPError, evaluate, person_id
+
+
+def _describe(group: ApprovalGroup) -> str:
+    limits = [f"not {p}" for p in sorted(group.excluded)]
+    if group.exclude_uploader:
+        limits.append("not the uploader")
+    extra = f" ({'; '.join(limits)})" if limits else ""
+    return f"  {group.name}: {group.seats} of {', '.join(sorted(group.members))}{extra}"
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        policy = Policy.from_dict(data)
+        uploader = None if args.uploader is None else person_id(args.uploader)
+        approvers = [person_id(a) for a in args.approved]
+    except OSError as error:
+        return _fail(f"{path}: cannot read: {error.strerror}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return _fail(f"{path}: not valid JSON: {error}")
+    except TPPError as error:
+        return _fail(f"{path}: {error}")
+    print(f"{policy.scope}: policy v{policy.version} is valid; every group needs its seats filled by distinct people")
+    for group in policy.groups:
+        print(_describe(group))
+    if args.approved or args.uploader is not None:
+        print(f"with those approvals: {evaluate(policy, uploader=uploader, approvers=approvers)}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"tpp: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tpp", description="Trustable Package Publication")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    policy = commands.add_parser("policy", help="work with approval policies")
+    policy_commands = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = policy_commands.add_parser(
+        "check", help="validate a policy file (JSON) and, optionally, evaluate approvals against it"
+    )
+    check.add_argument("file", type=Path, help="the policy as JSON, in the form Policy.to_dict() writes")
+    check.add_argument("--uploader", metavar="PERSON", help="who uploaded, for uploader exclusions")
+    check.add_argument("--approved", nargs="*", default=[], metavar="PERSON", help="who approved, in order")
+    check.set_defaults(run=_policy_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 success, 1 a problem it names, 2 usage)."""
+    args = _parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .errors import DecisionRefused, EnrolmentRefused
+from .errors import DecisionRefused, EnrolmentRefused, InvalidInput
 from .identifiers import PersonId
 
 __all__ = ["Device", "Enrolment", "check_can_approve", "check_enrolment", "may_approve"]
@@ -73,7 +73,12 @@ def check_enrolment(
 
 
 def may_approve(device: Device, *, at: datetime, cooldown: timedelta) -> bool:
-    """Whether ``device`` has been enrolled for at least ``cooldown`` at time ``at``."""
+    """Whether ``device`` has been enrolled for at least ``cooldown`` at time ``at``.
+
+    :raises InvalidInput: if ``at`` is not timezone-aware.
+    """
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        raise InvalidInput(f"the time of a decision must be timezone-aware, got {at!r}")
     return at >= device.enrolled_at + cooldown
 
 

@@ -30,6 +30,11 @@ def _check_at(event: object, at: object) -> None:
         raise InvalidInput(f"{type(event).__name__}.at must be a timezone-aware datetime, got {at!r}")
 
 
+def _check_challenge(challenge: object) -> None:
+    if not isinstance(challenge, bytes):
+        raise InvalidInput(f"a challenge must be bytes, got {type(challenge).__name__}")
+
+
 def _check_reason(reason: object) -> None:
     if not isinstance(reason, str) or len(reason) > _REASON_LIMIT:
         raise InvalidInput(f"a reason must be text of at most {_REASON_LIMIT} characters")
@@ -46,6 +51,7 @@ class Approval:
     def __post_init__(self) -> None:
         _check_at(self, self.at)
         person_id(self.person)
+        _check_challenge(self.challenge)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +66,7 @@ class Rejection:
     def __post_init__(self) -> None:
         _check_at(self, self.at)
         person_id(self.person)
+        _check_challenge(self.challenge)
         _check_reason(self.reason)
 
 

@@ -64,6 +64,8 @@ class Release:
 
         :raises InvalidInput: if an added file has the name of a present one but other bytes.
         """
+        if not all(isinstance(f, ReleaseFile) for f in added):
+            raise InvalidInput("with_files takes ReleaseFile values only")
         present = {f.filename: f for f in self.files}
         new = []
         for file in added:
@@ -72,7 +74,9 @@ class Release:
                 new.append(file)
                 present[file.filename] = file
             elif known != file:
-                raise InvalidInput(f"{file.filename} was already uploaded with sha256 {known.sha256}")
+                raise InvalidInput(
+                    f"{file.filename} was already uploaded with sha256 {known.sha256} and {known.size} bytes"
+                )
         return Release(project=self.project, version=self.version, files=self.files + tuple(new))
 
 

@@ -164,3 +164,17 @@ def test_files_added_refuses_items_that_are_not_release_files(files: tuple[objec
 
 def test_public_names() -> None:
     assert dir(events) == ["Approval", "Cancellation", "Event", "Expiry", "FilesAdded", "QuorumReached", "Rejection"]
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    [
+        pytest.param(None, id="none"),
+        pytest.param("00" * 32, id="hex-string"),
+    ],
+)
+@pytest.mark.parametrize("kind", [Approval, Rejection], ids=lambda k: k.__name__)
+def test_decisions_refuse_challenges_that_are_not_bytes(kind: type[Event], challenge: object) -> None:
+    """Such an event would pass construction, then fail with a TypeError (not a TPPError) in the request."""
+    with pytest.raises(InvalidInput, match="challenge"):
+        build(kind, challenge=challenge)

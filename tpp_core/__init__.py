@@ -11,6 +11,8 @@ from .errors import (
     InvalidInput,
     InvalidPolicy,
     InvalidTransition,
+    NotFound,
+    PermissionDenied,
     TPPError,
 )
 from .events import Approval, Cancellation, Event, Expiry, FilesAdded, QuorumReached, Rejection
@@ -25,6 +27,7 @@ from .identifiers import (
     request_id,
     sha256_hex,
 )
+from .interfaces import IAuditLog, IClock, INotifier, IPolicyStore, IRegistryHost, IRequestStore
 from .manifest import NONCE_SIZE, Verdict, build_manifest, check_challenge, make_challenge, manifest_digest
 from .policy import ApprovalGroup, Policy, Scope, ScopeKind, select_policy
 from .quorum import Quorum, Shortfall, assign_seats, evaluate
@@ -34,6 +37,12 @@ from .subjects import PolicyChange, Release, ReleaseFile, Subject
 
 __all__ = [
     "GENESIS",
+    "IAuditLog",
+    "IClock",
+    "INotifier",
+    "IPolicyStore",
+    "IRegistryHost",
+    "IRequestStore",
     "NONCE_SIZE",
     "TERMINAL",
     "TRANSITIONS",
@@ -57,6 +66,8 @@ __all__ = [
     "InvalidInput",
     "InvalidPolicy",
     "InvalidTransition",
+    "NotFound",
+    "PermissionDenied",
     "Notify",
     "NotifyReason",
     "PersonId",

@@ -15,6 +15,8 @@ __all__ = [
     "InvalidInput",
     "InvalidPolicy",
     "InvalidTransition",
+    "NotFound",
+    "PermissionDenied",
     "TPPError",
 ]
 
@@ -41,6 +43,14 @@ class DecisionRefused(TPPError):
 
 class ChallengeMismatch(TPPError):
     """Raised when a WebAuthn challenge is not bound to the manifest being decided on."""
+
+
+class NotFound(TPPError, LookupError):
+    """Raised when a request, device, policy or challenge named by an id does not exist."""
+
+
+class PermissionDenied(TPPError):
+    """Raised when a person may not do what they asked, e.g. change a policy they do not own."""
 
 
 class EnrolmentRefused(TPPError):

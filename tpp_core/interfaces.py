@@ -13,17 +13,18 @@ from zope.interface import Interface
 
 from .actions import ApplyPolicy, Notify, Publish, Purge, RecordAudit
 from .audit import AuditEntry
-from .identifiers import RequestId
+from .identifiers import PersonId, RequestId
+from .policy import Policy
 from .request import ApprovalRequest
 
-__all__ = ["IAuditLog", "IClock", "INotifier", "IRegistryHost", "IRequestStore"]
+__all__ = ["IAuditLog", "IClock", "INotifier", "IPolicyStore", "IRegistryHost", "IRequestStore"]
 
 
 class IRequestStore(Interface):
     """Where requests live between events."""
 
     def get(request_id: RequestId) -> ApprovalRequest:
-        """Return the stored request. Raises ``KeyError`` if there is none."""
+        """Return the stored request. Raises :class:`~tpp_core.errors.NotFound` if there is none."""
 
     def save(request: ApprovalRequest) -> None:
         """Store the request's current state, creating it if new. Returns nothing."""
@@ -33,7 +34,7 @@ class IRequestStore(Interface):
 
 
 class IRegistryHost(Interface):
-    """The registry whose files and policies the requests govern."""
+    """The registry whose files the requests govern."""
 
     def publish(action: Publish) -> None:
         """Make exactly the action's files visible to installers. Raises on failure."""
@@ -41,8 +42,19 @@ class IRegistryHost(Interface):
     def purge(action: Purge) -> None:
         """Delete the action's quarantined files. Raises on failure."""
 
-    def apply_policy(action: ApplyPolicy) -> None:
-        """Replace the policy if it is still at ``action.replaces_version``; raises if it is not."""
+
+class IPolicyStore(Interface):
+    """Where the versions of each scope's policy live."""
+
+    def policies() -> Iterable[Policy]:
+        """Return the current version of every scope's policy (for :func:`select_policy`)."""
+
+    def apply(action: ApplyPolicy, at: datetime, by: PersonId) -> None:
+        """Store the action's policy as the scope's current one, approved at ``at``, proposed by ``by``.
+
+        Raises :class:`~tpp_core.errors.InvalidTransition` if the scope is no longer at
+        ``action.replaces_version`` (another change won the race).
+        """
 
 
 class INotifier(Interface):

@@ -4,12 +4,14 @@ Usage::
 
     tpp policy check policy.json                      # is this policy valid, and what does it ask?
     tpp policy check policy.json --uploader ann --approved ann bob   # would these approvals do?
+    tpp db upgrade --url postgresql+psycopg://registry@db/registry     # create or migrate TPP's tables
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +48,32 @@ def _policy_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    # Imported here: the policy commands must work without the database libraries installed.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from .migrate import current_revision, head_revision, upgrade
+
+    url: str | None = args.url or os.environ.get("TPP_DATABASE_URL")
+    if not url:
+        return _fail("no database: pass --url or set TPP_DATABASE_URL")
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+        before = current_revision(url)
+        upgrade(url)
+    except ArgumentError:
+        return _fail(f"not a database URL: {url!r} (e.g. sqlite:///tpp.sqlite or postgresql+psycopg://host/db)")
+    except SQLAlchemyError as error:
+        return _fail(f"cannot migrate {shown}: {error.__class__.__name__}: {str(error).splitlines()[0]}")
+    head = head_revision()
+    if before == head:
+        print(f"{shown}: TPP tables already at {head} (the newest)")
+    else:
+        print(f"{shown}: TPP tables upgraded from {before or 'nothing'} to {head}")
+    return 0
+
+
 def _fail(message: str) -> int:
     print(f"tpp: error: {message}", file=sys.stderr)
     return 1
@@ -63,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--uploader", metavar="PERSON", help="who uploaded, for uploader exclusions")
     check.add_argument("--approved", nargs="*", default=[], metavar="PERSON", help="who approved, in order")
     check.set_defaults(run=_policy_check)
+    db = commands.add_parser("db", help="manage TPP's database tables")
+    db_commands = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_upgrade = db_commands.add_parser("upgrade", help="create TPP's tables or migrate them to this version")
+    db_upgrade.add_argument("--url", help="SQLAlchemy database URL (default: $TPP_DATABASE_URL)")
+    db_upgrade.set_defaults(run=_db_upgrade)
     return parser
 
 

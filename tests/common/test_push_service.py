@@ -11,13 +11,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import http_ece  # type: ignore[import-untyped]
+import http_ece
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from py_vapid import Vapid  # type: ignore[import-untyped]
-from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
 
 from tests.common.encoding import b64u_decode, b64u_encode
 from tests.common.push_service import (

@@ -9,7 +9,7 @@ import pytest
 
 from tpp_core import devices
 from tpp_core.devices import Device, Enrolment, check_can_approve, check_enrolment, may_approve
-from tpp_core.errors import DecisionRefused, EnrolmentRefused
+from tpp_core.errors import DecisionRefused, EnrolmentRefused, InvalidInput
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -172,3 +172,9 @@ def test_refusal_names_the_ready_time(device: Device, cooldown: timedelta, ready
 
 def test_public_names() -> None:
     assert dir(devices) == ["Device", "Enrolment", "check_can_approve", "check_enrolment", "may_approve"]
+
+
+@pytest.mark.parametrize("at", [datetime(2026, 1, 2), "2026-01-02T00:00:00+00:00"], ids=["naive", "text"])
+def test_may_approve_refuses_a_time_without_a_zone(at: object) -> None:
+    with pytest.raises(InvalidInput, match="the time of a decision must be timezone-aware"):
+        may_approve(ANN_PHONE, at=at, cooldown=timedelta(hours=1))  # type: ignore[arg-type]

@@ -247,3 +247,9 @@ def test_policy_change_holds_the_proposed_policy() -> None:
 
 def test_public_names() -> None:
     assert dir(subjects) == ["PolicyChange", "Release", "ReleaseFile", "Subject"]
+
+
+@pytest.mark.parametrize("added", [("acme-1.0.tar.gz",), (None,)], ids=["name", "none"])
+def test_with_files_takes_release_files_only(added: tuple[object, ...]) -> None:
+    with pytest.raises(InvalidInput, match="with_files takes ReleaseFile values only"):
+        release().with_files(added)  # type: ignore[arg-type]

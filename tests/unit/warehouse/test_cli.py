@@ -89,3 +89,43 @@ def test_the_installed_console_script_runs(policy_file: Path) -> None:
     result = subprocess.run([tpp, "policy", "check", str(policy_file)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("acme: policy v1 is valid")
+
+
+def test_db_upgrade_creates_then_reports_up_to_date(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tpp_warehouse.migrate import current_revision, head_revision
+
+    assert main(["db", "upgrade", "--url", database_url]) == 0
+    assert capsys.readouterr().out.endswith(f"TPP tables upgraded from nothing to {head_revision()}\n")
+    assert current_revision(database_url) == head_revision()
+    assert main(["db", "upgrade", "--url", database_url]) == 0
+    assert capsys.readouterr().out.endswith(f"TPP tables already at {head_revision()} (the newest)\n")
+
+
+def test_db_upgrade_reads_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TPP_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "env.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (None, "no database: pass --url or set TPP_DATABASE_URL"),
+        ("not a url", "not a database URL: 'not a url'"),
+        ("sqlite:////nonexistent-dir/x.sqlite", "cannot migrate sqlite:////nonexistent-dir/x.sqlite: OperationalError"),
+        (
+            "postgresql+psycopg://nobody:secret@127.0.0.1:1/x",
+            "cannot migrate postgresql+psycopg://nobody:***@127.0.0.1:1/x",
+        ),
+    ],
+)
+def test_db_upgrade_names_the_problem(
+    url: str | None, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TPP_DATABASE_URL", raising=False)
+    assert main(["db", "upgrade", *(["--url", url] if url else [])]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"tpp: error: {message}")
+    assert "secret" not in captured.err

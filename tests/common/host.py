@@ -1,0 +1,49 @@
+"""An in-memory host for service tests: who owns what, who is logged in, what was published.
+
+It implements the host port (:class:`tpp_warehouse.interfaces.IHost`) the way a registry adapter
+would, and records publish/purge calls so tests can assert on exactly what the host was asked to do.
+Functional tests use a Warehouse-shaped host instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zope.interface import implementer
+
+from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
+from tpp_warehouse.interfaces import IHost
+
+
+@implementer(IHost)
+@dataclass
+class MemoryHost:
+    """Projects and their owners; ``admins`` may manage any prefix scope."""
+
+    owners_of: dict[str, set[str]] = field(default_factory=lambda: {"acme": {"lead", "cora"}})
+    admins: set[str] = field(default_factory=lambda: {"root"})
+    published: list[Publish] = field(default_factory=list)
+    purged: list[Purge] = field(default_factory=list)
+
+    def session_person(self, request: Any) -> PersonId | None:
+        person = getattr(request, "session_person", None)
+        return None if person is None else PersonId(person)
+
+    def credential_person(self, request: Any) -> PersonId | None:
+        person = getattr(request, "credential_person", None) or getattr(request, "session_person", None)
+        return None if person is None else PersonId(person)
+
+    def may_manage(self, person: PersonId, scope: Scope) -> bool:
+        if person in self.admins:
+            return True
+        return scope.kind is ScopeKind.PROJECT and person in self.owners_of.get(scope.value, set())
+
+    def owners(self, project: ProjectName) -> frozenset[PersonId]:
+        return frozenset(PersonId(p) for p in self.owners_of.get(project, set()))
+
+    def publish(self, action: Publish) -> None:
+        self.published.append(action)
+
+    def purge(self, action: Purge) -> None:
+        self.purged.append(action)

@@ -1,0 +1,85 @@
+"""A registry at the service level: people with authenticators, a clock, and TPP's services on one
+database session, so service tests read like the journeys they check::
+
+    registry = Registry(session)
+    registry.enrol("lead", "cora", "bob", "dave")
+    registry.set_policy(brief_policy())
+    request = registry.upload("acme", "1.0", wheel())
+    registry.approve(request.id, "lead")
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from tests.common.authenticator import SoftAuthenticator
+from tests.common.host import MemoryHost
+from tests.common.scenario import T0
+from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Verdict
+from tpp_warehouse.approvals import ApprovalService
+from tpp_warehouse.devices import DeviceService
+from tpp_warehouse.models import DeviceRecord
+from tpp_warehouse.policies import PolicyService
+from tpp_warehouse.settings import TPPSettings
+
+ORIGIN = "http://localhost:6543"
+SETTINGS = TPPSettings(
+    rp_id="localhost",
+    origins=(ORIGIN,),
+    registry_name="https://registry.example",
+    device_cooldown=timedelta(hours=24),
+)
+
+
+class Registry:
+    """TPP's services over one session, with one software authenticator per person."""
+
+    def __init__(self, session: Session, settings: TPPSettings = SETTINGS, host: MemoryHost | None = None) -> None:
+        self.session = session
+        self.settings = settings
+        self.host = host or MemoryHost()
+        self.now: datetime = T0
+        self.devices = DeviceService(session, settings, self.host)
+        self.policies = PolicyService(session, settings, self.host)
+        self.approvals = ApprovalService(session, settings, self.host)
+        self.authenticators: dict[str, SoftAuthenticator] = {}
+
+    def tick(self, delta: timedelta) -> None:
+        self.now += delta
+
+    def enrol(self, *people: str, ready: bool = True) -> list[DeviceRecord]:
+        """Give each person a first device; ``ready`` moves the clock past the cooldown."""
+        records = []
+        for person in people:
+            authenticator = self.authenticators.setdefault(person, SoftAuthenticator())
+            registration, _ = self.devices.begin_enrolment(PersonId(person), self.now)
+            credential = json.dumps(authenticator.create(json.loads(registration.options), ORIGIN))
+            records.append(
+                self.devices.finish_enrolment(PersonId(person), "phone", (registration.id, credential), None, self.now)
+            )
+        if ready:
+            self.tick(self.settings.device_cooldown)
+        return records
+
+    def set_policy(self, policy: Policy, by: str = "lead") -> RequestId | None:
+        return self.policies.propose(PersonId(by), policy, self.now)
+
+    def upload(self, project: str, version: str, *files: ReleaseFile, uploader: str = "ci") -> ApprovalRequest | None:
+        return self.approvals.open_release(ProjectName(project), version, files, PersonId(uploader), self.now)
+
+    def sign(self, request_id: RequestId, person: str, verdict: Verdict) -> tuple[str, str]:
+        """Run the decision ceremony on the person's authenticator; returns (ceremony id, credential)."""
+        ceremony = self.approvals.begin_decision(request_id, PersonId(person), verdict, self.now)
+        assertion = self.authenticators[person].get(json.loads(ceremony.options), ORIGIN)
+        return ceremony.id, json.dumps(assertion)
+
+    def approve(self, request_id: RequestId, person: str) -> ApprovalRequest:
+        signed = self.sign(request_id, person, Verdict.APPROVE)
+        return self.approvals.decide(request_id, PersonId(person), Verdict.APPROVE, signed, self.now)
+
+    def reject(self, request_id: RequestId, person: str, reason: str = "") -> ApprovalRequest:
+        signed = self.sign(request_id, person, Verdict.REJECT)
+        return self.approvals.decide(request_id, PersonId(person), Verdict.REJECT, signed, self.now, reason)

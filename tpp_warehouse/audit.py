@@ -1,0 +1,96 @@
+"""The audit chain in the database: tpp_core's hash chain, appended in the caller's transaction (I8).
+
+Usage::
+
+    log = DatabaseAuditLog(session)
+    log.record(action)        # for each RecordAudit a request returned, before commit
+    log.verify()              # -> number of entries; raises AuditChainBroken if anything was edited
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from contextlib import closing
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from tpp_core import AuditEntry, IAuditLog, PersonId, RecordAudit, link, verify_chain
+
+from .models import AuditRecord
+
+__all__ = ["DatabaseAuditLog"]
+
+# Any fixed number: the key of PostgreSQL's transaction-scoped advisory lock that serializes appends,
+# so two approvals committing at once wait for each other instead of one failing on the sequence.
+_APPEND_LOCK = 0x7470_7061_7564
+
+
+@implementer(IAuditLog)
+class DatabaseAuditLog:
+    """The hash-chained log in ``tpp_audit``, read and appended through ``session``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(self, action: RecordAudit) -> AuditEntry:
+        """Append ``action`` after the current head, in the session's transaction."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+        head = self._session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).first()
+        entry = link(
+            None if head is None else _entry(head),
+            at=action.at,
+            kind=action.kind,
+            actor=action.actor,
+            subject=action.subject,
+            data=action.data,
+        )
+        self._session.add(
+            AuditRecord(
+                seq=entry.seq,
+                at=entry.at,
+                kind=entry.kind,
+                actor=entry.actor,
+                subject=entry.subject,
+                data=dict(entry.data),
+                prev=entry.prev,
+                hash=entry.hash,
+            )
+        )
+        self._session.flush()
+        return entry
+
+    def entries(self, subject: str | None = None) -> Generator[AuditEntry]:
+        """The chain in order, or only the entries about ``subject`` (e.g. ``"request:r1"``)."""
+        query = select(AuditRecord).order_by(AuditRecord.seq)
+        if subject is not None:
+            query = query.where(AuditRecord.subject == subject)
+        result = self._session.scalars(query.execution_options(yield_per=500))
+        try:  # close the server-side cursor even when the reader stops early
+            for record in result:
+                yield _entry(record)
+        finally:
+            result.close()
+
+    def verify(self) -> int:
+        """Check the whole chain; returns its length.
+
+        :raises AuditChainBroken: naming the first entry that was altered, removed or moved.
+        """
+        with closing(self.entries()) as entries:
+            return verify_chain(entries)
+
+
+def _entry(record: AuditRecord) -> AuditEntry:
+    return AuditEntry(
+        seq=record.seq,
+        at=record.at,
+        kind=record.kind,
+        actor=None if record.actor is None else PersonId(record.actor),
+        subject=record.subject,
+        data=record.data,
+        prev=record.prev,
+        hash=record.hash,
+    )

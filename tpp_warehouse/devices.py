@@ -1,0 +1,269 @@
+"""Devices: enrolling (a first device bootstraps, every later one is vouched for), listing, renaming,
+removing, and which devices are past their cooldown (invariant I6).
+
+Usage::
+
+    devices = DeviceService(session, settings, host)
+    register, vouch = devices.begin_enrolment("ann", now)   # vouch is None for ann's first device
+    ...  # the page runs navigator.credentials.create(register.options), and .get(vouch.options) if any
+    record = devices.finish_enrolment("ann", "Phone", (register.id, created_json), (vouch.id, got_json), now)
+    devices.usable("ann", now)                             # devices past the cooldown may approve
+    devices.remove("ann", record.id, now)                  # at once
+
+Every check runs before the first row is written, so a refused enrolment writes nothing but the
+deletion of its challenges, which are used up before anything is verified. That deletion belongs to
+the caller's transaction: a caller that rolls back on a refusal brings them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from tpp_core import (
+    Device,
+    EnrolmentRefused,
+    InvalidInput,
+    NotFound,
+    PersonId,
+    RecordAudit,
+    check_enrolment,
+    may_approve,
+)
+
+from .audit import DatabaseAuditLog
+from .challenges import Ceremony, ChallengeStore
+from .interfaces import IDeviceService, IHost
+from .models import DeviceRecord
+from .notifications import Outbox
+from .service import Service
+from .settings import TPPSettings
+from .webauthn import (
+    assertion_options,
+    credential_id_of,
+    registration_options,
+    verify_assertion,
+    verify_registration,
+)
+
+__all__ = ["MAX_NAME", "DeviceService", "as_core_device"]
+
+#: Characters a device's name may have (the column's width).
+MAX_NAME = 64
+
+_NOT_FOUND = "no such device"  # one message for unknown ids and other people's devices: no probing
+
+
+def as_core_device(record: DeviceRecord) -> Device:
+    """The core's view of a stored device, for the enrolment and cooldown rules."""
+    return Device(person=PersonId(record.person), credential_id=record.credential_id, enrolled_at=record.enrolled_at)
+
+
+@implementer(IDeviceService)
+class DeviceService(Service):
+    """The ``tpp_devices`` table, with its audit entries and notifications, through ``session``."""
+
+    def __init__(self, session: Session, settings: TPPSettings, host: IHost) -> None:
+        super().__init__(session, settings, host)
+        self._challenges = ChallengeStore(session, lifetime=settings.challenge_lifetime)
+
+    def devices(self, person: PersonId) -> list[DeviceRecord]:
+        query = select(DeviceRecord).where(DeviceRecord.person == person)
+        return list(self._session.scalars(query.order_by(DeviceRecord.enrolled_at, DeviceRecord.id)))
+
+    def usable(self, person: PersonId, at: datetime) -> list[DeviceRecord]:
+        """The person's devices that may approve at ``at``: those past ``tpp.device_cooldown``, oldest first.
+
+        :raises InvalidInput: if ``at`` is not timezone-aware.
+        """
+        cooldown = self._settings.device_cooldown
+        return [d for d in self.devices(person) if may_approve(as_core_device(d), at=at, cooldown=cooldown)]
+
+    def begin_enrolment(self, person: PersonId, at: datetime) -> tuple[Ceremony, Ceremony | None]:
+        own = [d.credential_id for d in self.devices(person)]
+        register_id, register_nonce = self._challenges.issue(purpose="register", person=person, request_id=None, at=at)
+        register = Ceremony(
+            id=register_id,
+            options=registration_options(
+                rp_id=self._settings.rp_id,
+                rp_name=self._settings.rp_name,
+                user_name=person,
+                user_handle=_user_handle(person),
+                challenge=register_nonce,
+                exclude=own,
+            ),
+        )
+        if not own:
+            return register, None
+        # Any of the person's devices may vouch, those still in their cooldown too (tpp_core.devices).
+        vouch_id, vouch_nonce = self._challenges.issue(purpose="vouch", person=person, request_id=None, at=at)
+        vouch = Ceremony(
+            id=vouch_id,
+            options=assertion_options(rp_id=self._settings.rp_id, challenge=vouch_nonce, credential_ids=own),
+        )
+        return register, vouch
+
+    def finish_enrolment(
+        self,
+        person: PersonId,
+        name: str,
+        registration: tuple[str, str],
+        vouch: tuple[str, str] | None,
+        at: datetime,
+    ) -> DeviceRecord:
+        register_id, created = registration
+        # Used up before anything is verified, both of them even if one is refused: one attempt each.
+        ceremonies = [(register_id, "register")] + ([] if vouch is None else [(vouch[0], "vouch")])
+        register_nonce, *vouch_nonces = self._consume_all(person, at, ceremonies)
+        name = self._new_name(person, name)
+
+        voucher: DeviceRecord | None = None
+        new_sign_count = 0
+        if vouch is not None:
+            got, vouch_nonce = vouch[1], vouch_nonces[0]
+            voucher = self._own_device_by_credential(person, credential_id_of(got))
+            if voucher is None:
+                raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
+            new_sign_count = verify_assertion(
+                credential=got,
+                challenge=vouch_nonce,
+                rp_id=self._settings.rp_id,
+                origins=self._settings.origins,
+                public_key=voucher.public_key,
+                sign_count=voucher.sign_count,
+            ).new_sign_count
+        credential = verify_registration(
+            credential=created, challenge=register_nonce, rp_id=self._settings.rp_id, origins=self._settings.origins
+        )
+        related = self._session.scalars(
+            select(DeviceRecord).where(
+                or_(DeviceRecord.person == person, DeviceRecord.credential_id == credential.credential_id)
+            )
+        )
+        enrolment = check_enrolment(
+            person=person,
+            credential_id=credential.credential_id,
+            devices=[as_core_device(d) for d in related],
+            voucher=None if voucher is None else as_core_device(voucher),
+        )
+
+        # Every check passed: write.
+        if voucher is not None:
+            voucher.sign_count = new_sign_count
+        record = DeviceRecord(
+            person=person,
+            name=name,
+            credential_id=credential.credential_id,
+            public_key=credential.public_key,
+            sign_count=credential.sign_count,
+            enrolled_at=at,
+            enrolment=enrolment.value,
+            push_subscription=None,
+        )
+        self._session.add(record)
+        self._session.flush()
+        self._audit(
+            at,
+            "tpp:device:enrolled",
+            person,
+            record,
+            {
+                "name": name,
+                "enrolment": enrolment.value,
+                "credential_id": credential.credential_id.hex(),
+                "vouched_by": None if voucher is None else voucher.id,
+            },
+        )
+        # The person's devices hear of it, the new one included. Announcing a bootstrap to the
+        # co-owners (I6) is the policy layer's part: it knows who they are, this service does not.
+        Outbox(self._session, at=at).tell({person}, f"device:{record.id}", "device-enrolled")
+        return record
+
+    def rename(self, person: PersonId, device_id: int, name: str, at: datetime) -> DeviceRecord:
+        """Rename one of the person's devices; ``at`` dates the audit entry.
+
+        :raises NotFound: if the person has no device ``device_id``.
+        :raises InvalidInput: if the name is not 1-64 printable characters, or names another of the
+            person's devices.
+        """
+        record = self._own_device(person, device_id)
+        name = self._new_name(person, name, renaming=record)
+        if name != record.name:
+            old, record.name = record.name, name
+            self._session.flush()
+            self._audit(at, "tpp:device:renamed", person, record, {"from": old, "to": name})
+        return record
+
+    def remove(self, person: PersonId, device_id: int, at: datetime) -> None:
+        record = self._own_device(person, device_id)
+        # Audited before the row goes, while its id is still the subject's.
+        self._audit(
+            at,
+            "tpp:device:removed",
+            person,
+            record,
+            {"name": record.name, "credential_id": record.credential_id.hex()},
+        )
+        self._session.delete(record)
+        self._session.flush()
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _consume_all(self, person: PersonId, at: datetime, ceremonies: Sequence[tuple[object, str]]) -> list[bytes]:
+        """The nonces of these (ceremony id, purpose) challenges, all used up before any error is raised."""
+        nonces: list[bytes] = []
+        refusals: list[InvalidInput] = []
+        for ceremony_id, purpose in ceremonies:
+            try:
+                nonces.append(
+                    self._challenges.consume(ceremony_id, purpose=purpose, person=person, request_id=None, at=at)
+                )
+            except InvalidInput as refusal:
+                refusals.append(refusal)
+        if refusals:
+            raise refusals[0]
+        return nonces
+
+    def _own_device(self, person: PersonId, device_id: object) -> DeviceRecord:
+        valid_id = isinstance(device_id, int) and not isinstance(device_id, bool)
+        record = self._session.get(DeviceRecord, device_id) if valid_id else None
+        if record is None or record.person != person:
+            raise NotFound(_NOT_FOUND)
+        return record
+
+    def _own_device_by_credential(self, person: PersonId, credential_id: bytes) -> DeviceRecord | None:
+        query = select(DeviceRecord).where(DeviceRecord.person == person, DeviceRecord.credential_id == credential_id)
+        return self._session.scalars(query).first()
+
+    def _new_name(self, person: PersonId, name: object, *, renaming: DeviceRecord | None = None) -> str:
+        if not isinstance(name, str):
+            raise InvalidInput("a device's name must be text")
+        name = name.strip()
+        if not 0 < len(name) <= MAX_NAME or not name.isprintable():
+            raise InvalidInput(f"a device's name must be 1 to {MAX_NAME} printable characters, got {name[:80]!r}")
+        query = select(DeviceRecord.id).where(DeviceRecord.person == person, DeviceRecord.name == name)
+        if renaming is not None:
+            query = query.where(DeviceRecord.id != renaming.id)
+        if self._session.scalars(query).first() is not None:
+            raise InvalidInput(f"you already have a device named {name!r}; choose another name")
+        return name
+
+    def _audit(self, at: datetime, kind: str, person: PersonId, record: DeviceRecord, data: dict[str, Any]) -> None:
+        DatabaseAuditLog(self._session).record(
+            RecordAudit(at=at, kind=kind, actor=person, subject=f"device:{record.id}", data=data)
+        )
+
+
+def _user_handle(person: PersonId) -> bytes:
+    # Stable per person, so an authenticator keeps one passkey entry for them; opaque, as WebAuthn asks.
+    return hashlib.sha256(b"tpp-user:" + person.encode("utf-8")).digest()
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,134 @@
+"""The services views look up by interface, and the port a host registry implements.
+
+Views call ``request.find_service(IApprovalService, context=None)`` and never touch the database.
+Every method runs in the caller's transaction and raises :class:`~tpp_core.errors.TPPError`
+subclasses for anything a user can cause (unknown ids, refused decisions, bad WebAuthn payloads).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from zope.interface import Interface
+
+from tpp_core import IRegistryHost
+
+if TYPE_CHECKING:
+    from pyramid.request import Request
+
+    from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Scope, Verdict
+
+    from .challenges import Ceremony
+    from .models import DeviceRecord, PolicyRecord
+
+__all__ = ["IApprovalService", "IDeviceService", "IHost", "IPolicyService"]
+
+
+class IHost(IRegistryHost):
+    """What the host registry tells TPP; one small adapter per host (Warehouse-shaped, devpi)."""
+
+    def session_person(request: Request) -> PersonId | None:
+        """Return who is logged in through a browser session, or None.
+
+        Must return None for API tokens and basic auth: those never reach approval, policy or
+        device endpoints (invariant I3).
+        """
+
+    def credential_person(request: Request) -> PersonId | None:
+        """Return who is behind any credential the host accepts, tokens included, or None.
+
+        Only the status JSON uses it, so CI can poll with its upload token.
+        """
+
+    def may_manage(person: PersonId, scope: Scope) -> bool:
+        """Return whether ``person`` may propose policies for ``scope`` (e.g. a project owner)."""
+
+    def owners(project: ProjectName) -> frozenset[PersonId]:
+        """Return the project's owners in the host; they hear about its requests' outcomes."""
+
+
+class IDeviceService(Interface):
+    """Enrolling, listing, renaming and removing the devices people approve with (I6)."""
+
+    def devices(person: PersonId) -> list[DeviceRecord]:
+        """Return the person's devices, oldest first."""
+
+    def begin_enrolment(person: PersonId, at: datetime) -> tuple[Ceremony, Ceremony | None]:
+        """Return the registration ceremony and, if the person has a device already, the assertion
+        ceremony with which one of those devices must vouch for the new one."""
+
+    def finish_enrolment(
+        person: PersonId,
+        name: str,
+        registration: tuple[str, str],
+        vouch: tuple[str, str] | None,
+        at: datetime,
+    ) -> DeviceRecord:
+        """Verify the registration (ceremony id, credential JSON) and the voucher's assertion, if
+        any, then store the device, audit it, and tell the person (all their devices hear it).
+        Raises EnrolmentRefused, WebAuthnRejected, InvalidInput, NotFound."""
+
+    def rename(person: PersonId, device_id: int, name: str, at: datetime) -> DeviceRecord:
+        """Rename one of the person's devices, and audit it. Raises NotFound, InvalidInput."""
+
+    def remove(person: PersonId, device_id: int, at: datetime) -> None:
+        """Remove one of the person's devices at once, and audit it. Raises NotFound."""
+
+
+class IPolicyService(Interface):
+    """Approval policies: the first one is set by an owner; every change is itself a request (I5)."""
+
+    def current(scope: Scope) -> Policy | None:
+        """Return the scope's current policy, or None."""
+
+    def governing(project: ProjectName) -> Policy | None:
+        """Return the policy that governs ``project`` (its own, else the longest prefix), or None."""
+
+    def versions(scope: Scope) -> list[PolicyRecord]:
+        """Return every version of the scope's policy, newest first."""
+
+    def propose(person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
+        """Apply the scope's first policy at once (returns None), or open a policy-change request
+        approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy."""
+
+
+class IApprovalService(Interface):
+    """Release requests: opened by uploads, decided with WebAuthn, published or purged by the host."""
+
+    def open_release(
+        project: ProjectName, version: str, files: tuple[ReleaseFile, ...], uploader: PersonId, at: datetime
+    ) -> ApprovalRequest | None:
+        """Open a request for an upload to a gated project, or add the files to the verifying
+        request of the same version. Returns None when no policy governs the project."""
+
+    def get(request_id: RequestId) -> ApprovalRequest:
+        """Return the request. Raises NotFound."""
+
+    def begin_decision(request_id: RequestId, person: PersonId, verdict: Verdict, at: datetime) -> Ceremony:
+        """Return the assertion ceremony whose challenge is bound to the request's manifest for this
+        person and verdict. Raises NotFound, DecisionRefused (not eligible, no usable device)."""
+
+    def decide(
+        request_id: RequestId,
+        person: PersonId,
+        verdict: Verdict,
+        ceremony: tuple[str, str],
+        at: datetime,
+        reason: str = "",
+    ) -> ApprovalRequest:
+        """Verify the assertion (ceremony id, credential JSON) against the manifest recomputed now,
+        record the decision with its raw assertion and audit it, and carry out the outcome (publish,
+        purge, notify). Raises WebAuthnRejected, ChallengeMismatch, DecisionRefused, NotFound."""
+
+    def cancel(request_id: RequestId, person: PersonId, at: datetime) -> ApprovalRequest:
+        """Withdraw a verifying request (its uploader or a project owner); purges its files."""
+
+    def waiting_for(person: PersonId) -> list[ApprovalRequest]:
+        """Return the verifying requests the person may still decide on, oldest first."""
+
+    def history(project: ProjectName) -> list[ApprovalRequest]:
+        """Return the project's requests, newest first."""
+
+    def expire_overdue(at: datetime) -> int:
+        """Expire every verifying request whose deadline has passed; returns how many."""

@@ -1,0 +1,44 @@
+"""Who must be told what: an outbox written in the changing transaction, delivered after commit.
+
+Writing the outbox row with the change means a notification is never sent for a change that rolled
+back, and never lost for one that committed; the sender (Web Push through rq) reads it afterwards.
+
+Usage::
+
+    outbox = Outbox(session)
+    outbox.notify(action)                                   # a Notify action from a request
+    outbox.tell({"ann"}, "device:7", "device-enrolled", at) # anything else
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from tpp_core import INotifier, Notify, PersonId
+
+from .models import NotificationRecord
+
+__all__ = ["Outbox"]
+
+
+@implementer(INotifier)
+class Outbox:
+    """The ``tpp_notifications`` table, written through ``session``."""
+
+    def __init__(self, session: Session, *, at: datetime) -> None:
+        self._session = session
+        self._at = at
+
+    def notify(self, action: Notify) -> None:
+        """Queue one notification per recipient of a request's Notify action."""
+        self.tell(action.recipients, f"request:{action.request_id}", action.reason.value)
+
+    def tell(self, people: Iterable[PersonId], subject: str, reason: str) -> None:
+        """Queue a notification about ``subject`` (e.g. ``"device:7"``) for each person, once each."""
+        for person in sorted(set(people)):
+            self._session.add(NotificationRecord(person=person, subject=subject, reason=reason, created_at=self._at))
+        self._session.flush()

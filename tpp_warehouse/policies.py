@@ -1,0 +1,155 @@
+"""Policies: the first one for a scope is set by someone who manages it; every later change is a
+request approved under the policy in force (invariant I5).
+
+Usage::
+
+    policies = PolicyService(session, settings, host)
+    policies.propose("ann", Policy(scope=Scope.project("acme"), version=1, groups=...), now)  # -> None
+    policies.propose("ann", <version 2>, now)   # -> the id of a policy-change request to approve
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from tpp_core import (
+    ApplyPolicy,
+    ApprovalRequest,
+    InvalidPolicy,
+    InvalidTransition,
+    IPolicyStore,
+    PermissionDenied,
+    PersonId,
+    Policy,
+    PolicyChange,
+    ProjectName,
+    RequestId,
+    Scope,
+    select_policy,
+)
+
+from .audit import DatabaseAuditLog
+from .effects import Effects, policy_applied
+from .interfaces import IHost, IPolicyService
+from .models import PolicyRecord
+from .requests import RequestStore
+from .service import Service
+from .settings import TPPSettings
+
+__all__ = ["PolicyService", "PolicyStore"]
+
+
+@implementer(IPolicyStore)
+class PolicyStore:
+    """Every version of every scope's policy in ``tpp_policies``; the highest version is in force."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def policies(self) -> list[Policy]:
+        """The policy in force for every scope."""
+        newest = (
+            select(PolicyRecord.scope_kind, PolicyRecord.scope_value, func.max(PolicyRecord.version).label("version"))
+            .group_by(PolicyRecord.scope_kind, PolicyRecord.scope_value)
+            .subquery()
+        )
+        query = select(PolicyRecord).join(
+            newest,
+            (PolicyRecord.scope_kind == newest.c.scope_kind)
+            & (PolicyRecord.scope_value == newest.c.scope_value)
+            & (PolicyRecord.version == newest.c.version),
+        )
+        return [Policy.from_dict(record.document) for record in self._session.scalars(query)]
+
+    def record(self, scope: Scope, version: int | None = None) -> PolicyRecord | None:
+        """The row of ``version`` of the scope's policy, or of the version in force."""
+        query = select(PolicyRecord).where(
+            PolicyRecord.scope_kind == scope.kind.value, PolicyRecord.scope_value == scope.value
+        )
+        if version is not None:
+            query = query.where(PolicyRecord.version == version)
+        return self._session.scalars(query.order_by(PolicyRecord.version.desc()).limit(1)).first()
+
+    def versions(self, scope: Scope) -> list[PolicyRecord]:
+        """Every version of the scope's policy, newest first."""
+        query = select(PolicyRecord).where(
+            PolicyRecord.scope_kind == scope.kind.value, PolicyRecord.scope_value == scope.value
+        )
+        return list(self._session.scalars(query.order_by(PolicyRecord.version.desc())))
+
+    def add(self, policy: Policy, *, by: PersonId, at: datetime, request_id: RequestId | None) -> PolicyRecord:
+        """Store ``policy`` as its scope's newest version. Two writers of one version collide on the
+        unique (scope, version) constraint, so at most one of them commits."""
+        record = PolicyRecord(
+            scope_kind=policy.scope.kind.value,
+            scope_value=policy.scope.value,
+            version=policy.version,
+            document=policy.to_dict(),
+            created_at=at,
+            created_by=by,
+            approved_by_request=request_id,
+        )
+        self._session.add(record)
+        self._session.flush()
+        return record
+
+    def apply(self, action: ApplyPolicy, at: datetime, by: PersonId) -> None:
+        """Put an approved change in force, unless another change was applied since it was proposed.
+
+        :raises InvalidTransition: if the scope is no longer at ``action.replaces_version``.
+        """
+        current = self.record(action.policy.scope)
+        if current is None or current.version != action.replaces_version:
+            found = "none" if current is None else f"v{current.version}"
+            raise InvalidTransition(
+                f"policy {action.policy.scope} changed since this request was opened"
+                f" (expected v{action.replaces_version}, found {found}); propose the change again"
+            )
+        self.add(action.policy, by=by, at=at, request_id=action.request_id)
+
+
+@implementer(IPolicyService)
+class PolicyService(Service):
+    """Reading policies, and proposing them: see the module docstring."""
+
+    def __init__(self, session: Session, settings: TPPSettings, host: IHost) -> None:
+        super().__init__(session, settings, host)
+        self._store = PolicyStore(session)
+
+    def current(self, scope: Scope) -> Policy | None:
+        record = self._store.record(scope)
+        return None if record is None else Policy.from_dict(record.document)
+
+    def governing(self, project: ProjectName) -> Policy | None:
+        return select_policy(self._store.policies(), project)
+
+    def versions(self, scope: Scope) -> list[PolicyRecord]:
+        return self._store.versions(scope)
+
+    def propose(self, person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
+        if not self._host.may_manage(person, policy.scope):
+            raise PermissionDenied(f"{person} may not set the policy of {policy.scope}")
+        current = self._store.record(policy.scope)
+        if current is None:
+            if policy.version != 1:
+                raise InvalidPolicy(f"the first policy of {policy.scope} must be version 1, not {policy.version}")
+            self._store.add(policy, by=person, at=at, request_id=None)
+            DatabaseAuditLog(self._session).record(policy_applied(policy, at=at, by=person, request=None))
+            return None
+        request, actions = ApprovalRequest.open(
+            id=RequestId(secrets.token_hex(10)),
+            registry=self._settings.registry_name,
+            subject=PolicyChange(proposed=policy),
+            uploader=person,
+            policy=Policy.from_dict(current.document),
+            at=at,
+            lifetime=self._settings.request_lifetime,
+        )
+        RequestStore(self._session).add(request, current)
+        Effects(self._session, self._host, self._store, at=at).run(request, actions)
+        return request.id

@@ -1,0 +1,412 @@
+"""Every ``tpp.*`` setting: its default, its coercion, and the startup error that names what is wrong.
+
+Settings come from the ``[app:main]`` section of a Pyramid ``.ini`` file (all strings)::
+
+    tpp.registry_name = https://pypi.example
+    tpp.webauthn.rp_id = pypi.example
+    tpp.webauthn.origin =
+        https://pypi.example
+        https://upload.pypi.example
+    tpp.device_cooldown = 24h
+
+or from code and tests, already typed (a list of origins, a :class:`~datetime.timedelta`):
+
+>>> from datetime import timedelta
+>>> settings = TPPSettings.from_settings({
+...     "tpp.registry_name": "https://pypi.example",
+...     "tpp.webauthn.rp_id": "pypi.example",
+...     "tpp.webauthn.origin": ["https://pypi.example"],
+...     "tpp.device_cooldown": timedelta(0),
+... })
+>>> settings.challenge_lifetime
+datetime.timedelta(seconds=300)
+>>> settings.database_url is None  # no tpp.database_url: use the host's SQLAlchemy session
+True
+
+Every problem is reported at once, one per line, so a registry refuses to start with a message that
+says what to fix:
+
+>>> TPPSettings.from_settings({
+...     "tpp.registry_name": "https://pypi.example",
+...     "tpp.webauthn.rp_id": "pypi.example",
+...     "tpp.webauthn.origin": "https://pypi.example",
+...     "tpp.request_lifetime": "100d",
+...     "tpp.challenge_lifetime": "1d",
+... })
+Traceback (most recent call last):
+...
+tpp_warehouse.settings.SettingsError: 2 problems in the tpp.* settings:
+tpp.request_lifetime: must be longer than 0s and at most 90d, got '100d'
+tpp.challenge_lifetime: must be between 30s and 1h, got '1d'
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import timedelta
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from tpp_core.errors import InvalidInput
+
+__all__ = ["SettingsError", "TPPSettings"]
+
+
+class SettingsError(InvalidInput):
+    """Raised at startup when ``tpp.*`` settings are missing, malformed or unknown; lists every problem.
+
+    ``problems`` holds one line per problem, each starting with the setting's name.
+    """
+
+    def __init__(self, *problems: str) -> None:
+        # The problems are the args, so the error pickles and compares like any other exception.
+        super().__init__(*problems)
+        self.problems: tuple[str, ...] = problems
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return self.problems[0]
+        return f"{len(self.problems)} problems in the tpp.* settings:\n" + "\n".join(self.problems)
+
+
+class _Problem(Exception):
+    """Raised by a parser with one or more descriptions of what is wrong (without the setting's name)."""
+
+    def __init__(self, *details: str) -> None:
+        super().__init__(*details)
+        self.details = details
+
+
+# A parser takes the raw value and the settings parsed so far (origins need the parsed rp_id), and
+# returns the value in its normal form or raises _Problem.
+_Parser = Callable[[object, Mapping[str, object]], object]
+
+
+class _Setting(NamedTuple):
+    key: str  # the name in the settings mapping
+    field: str  # the TPPSettings attribute
+    parse: _Parser
+    expected: str  # the accepted form, for "is required" messages
+
+
+# --- strings ---------------------------------------------------------------------------------------
+
+_NAME_LIMIT = 200
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Problem(f"expected a string, got {value!r}")
+    # .ini values carry the whitespace around them; it is never meant.
+    value = value.strip()
+    if not value:
+        raise _Problem("must not be empty")
+    return value
+
+
+def _display_name(value: object, parsed: Mapping[str, object]) -> str:
+    name = _text(value)
+    # Shown on pages and put into manifests: one line, nothing that could forge a second one.
+    if not name.isprintable():
+        raise _Problem(f"must be one line of printable text, got {name!r}")
+    if len(name) > _NAME_LIMIT:
+        raise _Problem(f"must be at most {_NAME_LIMIT} characters, got {len(name)}")
+    return name
+
+
+_DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:")
+_DATABASE_EXPECTED = 'an SQLAlchemy URL starting with "sqlite:", "postgresql:" or "postgresql+psycopg:"'
+# user:password@ in a URL; the password must not reach logs through an error message.
+_PASSWORD = re.compile(r"(://[^:@/]*):.*@")
+
+
+def _redact(url: str) -> str:
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
+def _database_url(value: object, parsed: Mapping[str, object]) -> str | None:
+    # None is the documented "not set" (use the host's session); a blank .ini value is not.
+    if value is None:
+        return None
+    if isinstance(value, str) and not value.strip():
+        raise _Problem("must not be empty; leave it out to use the host's SQLAlchemy session")
+    url = _text(value)
+    if not url.startswith(_DATABASE_SCHEMES):
+        raise _Problem(f"expected {_DATABASE_EXPECTED}, got {_redact(url)!r}")
+    return url
+
+
+_ROUTE_PREFIX = re.compile(r"(?:/(?!\.+(?:/|$))[A-Za-z0-9._~+-]+)+")
+_ROUTE_PREFIX_EXPECTED = (
+    'a path such as "/tpp" or "/admin/tpp": "/" before each segment, no trailing "/", '
+    'and only letters, digits, "-", "_", ".", "~", "+"'
+)
+
+
+def _route_prefix(value: object, parsed: Mapping[str, object]) -> str:
+    prefix = _text(value)
+    # Characters that need no escaping in routes, links or the service worker's scope; "+" because
+    # devpi keeps "/+name" paths for itself (no user or index can be called "+tpp"). Dot segments are
+    # refused because clients normalize them away.
+    if not _ROUTE_PREFIX.fullmatch(prefix):
+        raise _Problem(f"expected {_ROUTE_PREFIX_EXPECTED}, got {prefix!r}")
+    return prefix
+
+
+# --- WebAuthn --------------------------------------------------------------------------------------
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_HOST_EXPECTED = 'a host name such as "registry.example" or "localhost" (no scheme, port or path)'
+# What the WHATWG URL parser reads as an IPv4 address: a numeric last label ("127.1", "0x7f.1").
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return bool(_NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]))
+    return True
+
+
+def _rp_id(value: object, parsed: Mapping[str, object]) -> str:
+    # Browsers compare the RP ID with the page's lowercased host, so keep it in that form.
+    host = _text(value).lower()
+    if _is_ip_address(host):
+        raise _Problem(
+            f"{host!r} is an IP address, which WebAuthn refuses as a relying-party id; "
+            'use a host name, such as "localhost" for development'
+        )
+    if len(host) > 253 or not _HOST.fullmatch(host):
+        raise _Problem(f"expected {_HOST_EXPECTED}, got {host!r}")
+    return host
+
+
+_ORIGIN_EXAMPLES = '"https://registry.example" or "http://localhost:6543"'
+_ORIGIN_EXPECTED = f"an origin such as {_ORIGIN_EXAMPLES}: scheme://host[:port], no path"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_localhost(host: str) -> bool:
+    # Browsers treat localhost and its subdomains as secure contexts, even over http.
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _origin(value: str, rp_id: str | None) -> str:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise _Problem(f"expected {_ORIGIN_EXPECTED}, got {value!r}") from None
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not value.lower().startswith(f"{scheme}://")
+        or "@" in parts.netloc
+        or any(c in value for c in "?#")
+        or parts.path
+        or port == 0
+        or not (_HOST.fullmatch(host) or _is_ip_address(host))
+    ):
+        raise _Problem(f"expected {_ORIGIN_EXPECTED}, got {value!r}")
+    if scheme == "http" and not _is_localhost(host):
+        raise _Problem(f"{value!r} uses http, which browsers allow for WebAuthn only on localhost; use https")
+    if rp_id is not None and host != rp_id and not host.endswith(f".{rp_id}"):
+        raise _Problem(
+            f"the host of {value!r} is neither tpp.webauthn.rp_id ({rp_id!r}) nor a subdomain of it, "
+            "so browsers would refuse WebAuthn there"
+        )
+    # Browsers send the origin serialized (lowercase, default port dropped), and py_webauthn compares
+    # it as a string: store that form, or a correct setting would never match.
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}"
+
+
+def _origins(value: object, parsed: Mapping[str, object]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items: list[object] = list(value.split())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise _Problem(f"expected origins separated by whitespace, or a list of them, got {value!r}")
+    if not items:
+        raise _Problem(f"expected at least one origin, such as {_ORIGIN_EXAMPLES}")
+    rp_id = parsed.get("rp_id")
+    origins: list[str] = []
+    problems: list[str] = []
+    for item in items:
+        try:
+            origins.append(_origin(_text(item), rp_id if isinstance(rp_id, str) else None))
+        except _Problem as problem:
+            problems.extend(problem.details)
+    if problems:
+        raise _Problem(*problems)
+    return tuple(dict.fromkeys(origins))  # duplicates, once normalized, are harmless: drop them
+
+
+# --- durations -------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"([+-]?[0-9]{1,15})\s*([smhd]?)")
+_DURATION_EXPECTED = 'a duration such as "24h", "30m", "7d" or a number of seconds'
+_UNITS = {"": "seconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _to_timedelta(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    # bool is an int, but True is no duration.
+    if isinstance(value, int) and not isinstance(value, bool):
+        amount, unit = value, ""
+    elif isinstance(value, str) and (match := _DURATION.fullmatch(value.strip())):
+        amount, unit = int(match[1]), match[2]
+    else:
+        raise _Problem(f"expected {_DURATION_EXPECTED}, got {value!r}")
+    try:
+        return timedelta(**{_UNITS[unit]: amount})
+    except OverflowError:
+        raise _Problem(f"is too long, got {value!r}") from None
+
+
+def _duration(*, minimum: timedelta, exclusive: bool = False, maximum: timedelta | None = None, rule: str) -> _Parser:
+    """Make a parser for a duration in ``[minimum, maximum]`` (``(minimum, maximum]`` if ``exclusive``)."""
+
+    def parse(value: object, parsed: Mapping[str, object]) -> timedelta:
+        duration = _to_timedelta(value)
+        too_short = duration <= minimum if exclusive else duration < minimum
+        if too_short or (maximum is not None and duration > maximum):
+            raise _Problem(f"{rule}, got {value!r}")
+        return duration
+
+    return parse
+
+
+# --- the table -------------------------------------------------------------------------------------
+
+# Order matters once: rp_id is parsed before the origins that must lie under it.
+_SETTINGS = (
+    _Setting("tpp.database_url", "database_url", _database_url, _DATABASE_EXPECTED),
+    _Setting(
+        "tpp.registry_name",
+        "registry_name",
+        _display_name,
+        'the registry\'s public name, such as "https://pypi.example"',
+    ),
+    _Setting("tpp.webauthn.rp_id", "rp_id", _rp_id, _HOST_EXPECTED),
+    _Setting("tpp.webauthn.rp_name", "rp_name", _display_name, "the name authenticators show"),
+    _Setting("tpp.webauthn.origin", "origins", _origins, f"one or more origins, such as {_ORIGIN_EXAMPLES}"),
+    _Setting("tpp.route_prefix", "route_prefix", _route_prefix, _ROUTE_PREFIX_EXPECTED),
+    _Setting(
+        "tpp.device_cooldown",
+        "device_cooldown",
+        _duration(minimum=timedelta(0), rule="must not be negative"),
+        _DURATION_EXPECTED,
+    ),
+    _Setting(
+        "tpp.request_lifetime",
+        "request_lifetime",
+        _duration(
+            minimum=timedelta(0),
+            exclusive=True,
+            maximum=timedelta(days=90),
+            rule="must be longer than 0s and at most 90d",
+        ),
+        _DURATION_EXPECTED,
+    ),
+    _Setting(
+        "tpp.challenge_lifetime",
+        "challenge_lifetime",
+        _duration(minimum=timedelta(seconds=30), maximum=timedelta(hours=1), rule="must be between 30s and 1h"),
+        _DURATION_EXPECTED,
+    ),
+)
+_KNOWN = sorted(setting.key for setting in _SETTINGS)
+
+
+def _parse(values: Mapping[str, object]) -> tuple[dict[str, Any], list[str]]:
+    """Parse the fields present in ``values``; return their normal forms and every problem found."""
+    parsed: dict[str, Any] = {}
+    problems: list[str] = []
+    for setting in _SETTINGS:
+        if setting.field in values:
+            try:
+                parsed[setting.field] = setting.parse(values[setting.field], parsed)
+            except _Problem as problem:
+                problems.extend(f"{setting.key}: {detail}" for detail in problem.details)
+    return parsed, problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TPPSettings:
+    """The parsed ``tpp.*`` settings, checked when built so that an invalid configuration cannot exist.
+
+    Build it with :meth:`from_settings`. Building it directly (in tests) checks and normalizes the
+    values the same way, and raises :class:`SettingsError` naming the setting behind each field.
+    """
+
+    #: ``tpp.webauthn.rp_id``: the WebAuthn relying-party id, a lowercase host name (never an IP address).
+    rp_id: str
+    #: ``tpp.webauthn.origin``: the serialized origins (``scheme://host[:port]``) pages are served from.
+    origins: tuple[str, ...]
+    #: ``tpp.registry_name``: the registry's public name, shown on pages and put into manifests.
+    registry_name: str
+    #: ``tpp.webauthn.rp_name``: the name authenticators show.
+    rp_name: str = "TPP"
+    #: ``tpp.database_url``: TPP's own database, or None to use the host's SQLAlchemy session.
+    #: Left out of the repr because a URL may hold a password.
+    database_url: str | None = field(default=None, repr=False)
+    #: ``tpp.route_prefix``: where TPP's pages are mounted.
+    route_prefix: str = "/tpp"
+    #: ``tpp.device_cooldown``: how long a newly enrolled device must wait before it may approve.
+    device_cooldown: timedelta = timedelta(hours=24)
+    #: ``tpp.request_lifetime``: how long a request may wait for its approvals before it expires.
+    request_lifetime: timedelta = timedelta(days=7)
+    #: ``tpp.challenge_lifetime``: how long a WebAuthn challenge stays valid.
+    challenge_lifetime: timedelta = timedelta(minutes=5)
+
+    def __post_init__(self) -> None:
+        parsed, problems = _parse({setting.field: getattr(self, setting.field) for setting in _SETTINGS})
+        if problems:
+            raise SettingsError(*problems)
+        for name, value in parsed.items():
+            # Frozen: the normal form (a tuple of lowercase origins, a timedelta) is set once, here.
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> TPPSettings:
+        """Read every ``tpp.*`` key of a Pyramid settings mapping; other keys are ignored.
+
+        Values may be strings from an ``.ini`` file or already-typed Python values. A setting left
+        out takes its default; one without a default is required.
+
+        :raises SettingsError: listing every missing, malformed or unknown ``tpp.*`` setting, one per
+            line. An unknown key is an error so that a typo cannot silently fall back to a default.
+        """
+        problems: list[str] = []
+        for key in settings:
+            if isinstance(key, str) and key.startswith("tpp.") and key not in _KNOWN:
+                close = difflib.get_close_matches(key, _KNOWN, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                problems.append(f"{key}: unknown setting{hint}; the known settings are {', '.join(_KNOWN)}")
+        defaults = {f.name for f in fields(cls) if f.default is not MISSING}
+        values: dict[str, object] = {}
+        for setting in _SETTINGS:
+            if setting.key in settings:
+                values[setting.field] = settings[setting.key]
+            elif setting.field not in defaults:
+                problems.append(f"{setting.key}: is required; expected {setting.expected}")
+        parsed, more = _parse(values)
+        problems.extend(more)
+        if problems:
+            raise SettingsError(*problems)
+        return cls(**parsed)
+
+
+def __dir__() -> list[str]:
+    return __all__

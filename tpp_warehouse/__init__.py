@@ -1,5 +1,27 @@
-"""tpp_warehouse: the Pyramid plugin for Warehouse-like registries (in development).
+"""tpp_warehouse: Trustable Package Publication for Pyramid registries.
 
-For now it ships the ``tpp`` command line (:mod:`tpp_warehouse.cli`); the plugin itself arrives with
-``config.include("tpp_warehouse")``.
+``config.include("tpp_warehouse")`` after the host has registered its :class:`~.interfaces.IHost`
+service and a session factory. Every setting is under ``tpp.`` (see :mod:`.settings`).
 """
+
+from typing import Any
+
+from .approvals import ApprovalService
+from .devices import DeviceService
+from .interfaces import IApprovalService, IDeviceService, IPolicyService
+from .policies import PolicyService
+from .settings import TPPSettings
+
+
+def includeme(config: Any) -> None:
+    config.registry["tpp.settings"] = TPPSettings.from_settings(config.get_settings())
+    config.include("pyramid_services")
+    config.include("pyramid_jinja2")
+    config.include("pyramid_tm")
+    config.include(".db")
+    config.include(".routes")
+    config.include(".security")
+    config.register_service_factory(DeviceService.create_service, IDeviceService)
+    config.register_service_factory(PolicyService.create_service, IPolicyService)
+    config.register_service_factory(ApprovalService.create_service, IApprovalService)
+    config.scan(".views")

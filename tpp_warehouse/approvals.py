@@ -15,7 +15,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
@@ -45,7 +44,7 @@ from .challenges import Ceremony, ChallengeStore
 from .devices import DeviceService, as_core_device
 from .effects import Effects
 from .interfaces import IApprovalService, IHost
-from .models import DecisionRecord, DeviceRecord
+from .models import DecisionRecord
 from .policies import PolicyService, PolicyStore
 from .requests import RequestStore
 from .service import Service
@@ -128,7 +127,9 @@ class ApprovalService(Service):
         nonce = self._challenges.consume(
             ceremony_id, purpose=verdict.value, person=person, request_id=request_id, at=at
         )
-        device = self._own_device(person, webauthn.credential_id_of(credential))
+        device = self._devices.by_credential(person, webauthn.credential_id_of(credential))
+        if device is None:
+            raise DecisionRefused("this security key or passkey is not one of your enrolled devices")
         check_can_approve(as_core_device(device), at=at, cooldown=self._settings.device_cooldown)
         # Recomputed from what is stored now: a file swapped since the page was shown fails here.
         manifest = request.manifest(person, verdict)
@@ -190,12 +191,6 @@ class ApprovalService(Service):
                 self._requests.save(locked)
                 self._effects(at).run(locked, actions)
         return len(overdue)
-
-    def _own_device(self, person: PersonId, credential_id: bytes) -> DeviceRecord:
-        device = self._session.scalars(select(DeviceRecord).where(DeviceRecord.credential_id == credential_id)).first()
-        if device is None or device.person != person:
-            raise DecisionRefused("this security key or passkey is not one of your enrolled devices")
-        return device
 
     def _effects(self, at: datetime) -> Effects:
         return Effects(self._session, self._host, self._policies, at=at)

@@ -38,9 +38,8 @@ class DatabaseAuditLog:
         """Append ``action`` after the current head, in the session's transaction."""
         if self._session.get_bind().dialect.name == "postgresql":
             self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
-        head = self._session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).first()
         entry = link(
-            None if head is None else _entry(head),
+            self.head(),
             at=action.at,
             kind=action.kind,
             actor=action.actor,
@@ -61,6 +60,11 @@ class DatabaseAuditLog:
         )
         self._session.flush()
         return entry
+
+    def head(self) -> AuditEntry | None:
+        """The newest entry, or None for an empty log."""
+        record = self._session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).first()
+        return None if record is None else _entry(record)
 
     def entries(self, subject: str | None = None) -> Generator[AuditEntry]:
         """The chain in order, or only the entries about ``subject`` (e.g. ``"request:r1"``)."""

@@ -5,6 +5,7 @@ Usage::
     tpp policy check policy.json                      # is this policy valid, and what does it ask?
     tpp policy check policy.json --uploader ann --approved ann bob   # would these approvals do?
     tpp db upgrade --url postgresql+psycopg://registry@db/registry     # create or migrate TPP's tables
+    tpp audit verify --url postgresql+psycopg://registry@db/registry   # check the whole audit chain
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     from .migrate import current_revision, head_revision, upgrade
 
-    url: str | None = args.url or os.environ.get("TPP_DATABASE_URL")
+    url = _database_url(args)
     if not url:
         return _fail("no database: pass --url or set TPP_DATABASE_URL")
     try:
@@ -71,6 +72,39 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         print(f"{shown}: TPP tables already at {head} (the newest)")
     else:
         print(f"{shown}: TPP tables upgraded from {before or 'nothing'} to {head}")
+    return 0
+
+
+def _database_url(args: argparse.Namespace) -> str | None:
+    url: str | None = args.url or os.environ.get("TPP_DATABASE_URL")
+    return url
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from tpp_core import AuditChainBroken
+
+    from .audit import DatabaseAuditLog
+    from .db import make_engine
+
+    url = _database_url(args)
+    if not url:
+        return _fail("no database: pass --url or set TPP_DATABASE_URL")
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            log = DatabaseAuditLog(session)
+            count = log.verify()
+            head = log.head()
+    except AuditChainBroken as error:
+        return _fail(f"the audit chain is broken: {error}")
+    except SQLAlchemyError as error:
+        return _fail(f"cannot read the audit log: {error.__class__.__name__}: {str(error).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    print(f"{count} audit entries, chain intact" + (f"; head {head.hash}" if head else ""))
     return 0
 
 
@@ -96,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     db_upgrade = db_commands.add_parser("upgrade", help="create TPP's tables or migrate them to this version")
     db_upgrade.add_argument("--url", help="SQLAlchemy database URL (default: $TPP_DATABASE_URL)")
     db_upgrade.set_defaults(run=_db_upgrade)
+    audit = commands.add_parser("audit", help="check TPP's hash-chained audit log")
+    audit_commands = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser("verify", help="verify every entry of the audit chain")
+    verify.add_argument("--url", help="SQLAlchemy database URL (default: $TPP_DATABASE_URL)")
+    verify.set_defaults(run=_audit_verify)
     return parser
 
 

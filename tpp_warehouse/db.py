@@ -15,11 +15,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import zope.sqlalchemy
 from sqlalchemy import JSON, DateTime, Dialect, Engine, LargeBinary, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "make_engine", "metadata"]
+__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "includeme", "make_engine", "metadata"]
 
 #: Constraint names that are stable across databases, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -77,3 +78,24 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def includeme(config: Any) -> None:
+    """``request.tpp_db``: a session on TPP's own database, or the host's (``tpp.database_url`` unset).
+
+    TPP's own session joins the request's transaction (pyramid_tm), so TPP's rows commit or roll
+    back with the host's.
+    """
+    url = config.registry["tpp.settings"].database_url
+    if url is None:
+        config.add_request_method(lambda request: request.db, name="tpp_db", reify=True)
+        return
+    engine = config.registry["tpp.engine"] = make_engine(url)  # kept so its owner can dispose of it
+    factory = sessionmaker(bind=engine)
+
+    def tpp_db(request: Any) -> Session:
+        session = factory()
+        zope.sqlalchemy.register(session, transaction_manager=request.tm)
+        return session
+
+    config.add_request_method(tpp_db, name="tpp_db", reify=True)

@@ -28,11 +28,14 @@ from zope.interface import implementer
 
 from tpp_core import (
     Device,
+    Enrolment,
     EnrolmentRefused,
     InvalidInput,
     NotFound,
     PersonId,
+    ProjectName,
     RecordAudit,
+    ScopeKind,
     check_enrolment,
     may_approve,
 )
@@ -42,6 +45,7 @@ from .challenges import Ceremony, ChallengeStore
 from .interfaces import IDeviceService, IHost
 from .models import DeviceRecord
 from .notifications import Outbox
+from .policies import PolicyStore
 from .service import Service
 from .settings import TPPSettings
 from .webauthn import (
@@ -127,7 +131,7 @@ class DeviceService(Service):
         new_sign_count = 0
         if vouch is not None:
             got, vouch_nonce = vouch[1], vouch_nonces[0]
-            voucher = self._own_device_by_credential(person, credential_id_of(got))
+            voucher = self.by_credential(person, credential_id_of(got))
             if voucher is None:
                 raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
             new_sign_count = verify_assertion(
@@ -180,10 +184,23 @@ class DeviceService(Service):
                 "vouched_by": None if voucher is None else voucher.id,
             },
         )
-        # The person's devices hear of it, the new one included. Announcing a bootstrap to the
-        # co-owners (I6) is the policy layer's part: it knows who they are, this service does not.
-        Outbox(self._session, at=at).tell({person}, f"device:{record.id}", "device-enrolled")
+        # The person's devices hear of it, the new one included. A first device needed no voucher,
+        # so the people who share a policy with this person hear of it too (I6).
+        outbox = Outbox(self._session, at=at)
+        outbox.tell({person}, f"device:{record.id}", "device-enrolled")
+        if enrolment is Enrolment.BOOTSTRAP:
+            outbox.tell(self._co_owners(person), f"device:{record.id}", "device-bootstrapped")
         return record
+
+    def _co_owners(self, person: PersonId) -> set[PersonId]:
+        """Everyone named with ``person`` in a policy in force, and the owners of those projects."""
+        people: set[PersonId] = set()
+        for policy in PolicyStore(self._session).policies():
+            if person in policy.people:
+                people |= policy.people
+                if policy.scope.kind is ScopeKind.PROJECT:
+                    people |= self._host.owners(ProjectName(policy.scope.value))
+        return people - {person}
 
     def rename(self, person: PersonId, device_id: int, name: str, at: datetime) -> DeviceRecord:
         """Rename one of the person's devices; ``at`` dates the audit entry.
@@ -231,13 +248,15 @@ class DeviceService(Service):
         return nonces
 
     def _own_device(self, person: PersonId, device_id: object) -> DeviceRecord:
-        valid_id = isinstance(device_id, int) and not isinstance(device_id, bool)
+        # Ids are 64-bit in the database; anything else cannot name a device (and SQLite would overflow).
+        valid_id = isinstance(device_id, int) and not isinstance(device_id, bool) and 0 < device_id < 2**63
         record = self._session.get(DeviceRecord, device_id) if valid_id else None
         if record is None or record.person != person:
             raise NotFound(_NOT_FOUND)
         return record
 
-    def _own_device_by_credential(self, person: PersonId, credential_id: bytes) -> DeviceRecord | None:
+    def by_credential(self, person: PersonId, credential_id: bytes) -> DeviceRecord | None:
+        """The person's device with this credential id, or None (another person's device too)."""
         query = select(DeviceRecord).where(DeviceRecord.person == person, DeviceRecord.credential_id == credential_id)
         return self._session.scalars(query).first()
 

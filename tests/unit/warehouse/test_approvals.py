@@ -279,3 +279,20 @@ def test_a_cooling_device_cannot_answer_for_a_usable_one(registry: Registry, req
     answer = json.dumps(newer.get(json.loads(ceremony.options), ORIGIN))
     with pytest.raises(DecisionRefused, match="enrolled recently and may approve from"):
         registry.approvals.decide(request_.id, PersonId("lead"), Verdict.APPROVE, (ceremony.id, answer), registry.now)
+
+
+def test_a_first_device_is_announced_to_co_owners(registry: Registry) -> None:
+    """Eve is named in a policy but never enrolled: whoever adds her first device is announced."""
+    from tpp_core import Policy, Scope
+
+    with_eve = Policy(scope=Scope.project("acme"), version=2, groups=(group("all", "lead", "eve"),))
+    change = registry.set_policy(with_eve)
+    assert change is not None
+    for person in ("lead", "cora", "bob"):
+        registry.approve(change, person)
+    [device] = registry.enrol("eve")
+    rows = registry.session.scalars(
+        select(NotificationRecord).where(NotificationRecord.subject == f"device:{device.id}")
+    )
+    heard = {(row.person, row.reason) for row in rows}
+    assert heard == {("eve", "device-enrolled"), ("lead", "device-bootstrapped"), ("cora", "device-bootstrapped")}

@@ -129,3 +129,37 @@ def test_db_upgrade_names_the_problem(
     captured = capsys.readouterr()
     assert captured.err.startswith(f"tpp: error: {message}")
     assert "secret" not in captured.err
+
+
+def test_audit_verify(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from tpp_core import RecordAudit
+    from tpp_warehouse.audit import DatabaseAuditLog
+    from tpp_warehouse.db import make_engine
+    from tpp_warehouse.models import AuditRecord
+
+    assert main(["db", "upgrade", "--url", database_url]) == 0
+    assert main(["audit", "verify", "--url", database_url]) == 0
+    assert capsys.readouterr().out.endswith("0 audit entries, chain intact\n")
+    engine = make_engine(database_url)
+    with Session(engine) as session, session.begin():
+        log = DatabaseAuditLog(session)
+        for n in range(3):
+            at = datetime(2026, 1, 1, n, tzinfo=UTC)
+            last = log.record(RecordAudit(at=at, kind="tpp:request:opened", actor=None, subject="request:r", data={}))
+    assert main(["audit", "verify", "--url", database_url]) == 0
+    assert capsys.readouterr().out.endswith(f"3 audit entries, chain intact; head {last.hash}\n")
+    with Session(engine) as session, session.begin():
+        session.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(actor="mallory"))
+    engine.dispose()
+    assert main(["audit", "verify", "--url", database_url]) == 1
+    assert capsys.readouterr().err == "tpp: error: the audit chain is broken: audit entry 2 was altered\n"
+
+
+def test_audit_verify_names_a_missing_database(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "verify", "--url", "postgresql+psycopg://nobody:secret@127.0.0.1:1/x"]) == 1
+    assert capsys.readouterr().err.startswith("tpp: error: cannot read the audit log: OperationalError")

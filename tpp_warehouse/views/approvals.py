@@ -1,0 +1,301 @@
+"""The approval pages: what waits for you, one request's facts, and deciding on it with WebAuthn.
+
+Every fact on these pages is read from the registry through :class:`~..interfaces.IApprovalService`
+(invariant I9): a push message or a link carries only the request id. Deciding is two JSON calls
+from ``static/request.js``::
+
+    POST /tpp/requests/<id>/begin   {"verdict": "approve"}                      -> {"id", "options"}
+    ...                             navigator.credentials.get(options)
+    POST /tpp/requests/<id>/decide  {"verdict": "approve", "ceremony": {"id", "credential"}, "reason": ""}
+                                                                                -> {"state", "quorum"}
+
+Every view needs a browser session (invariant I3) and every POST a CSRF token. The small parsers at
+the end read JSON bodies strictly and name the field that is wrong (invariant I10); the device views
+use them too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config, view_defaults
+
+from tpp_core import (
+    ApprovalGroup,
+    ApprovalRequest,
+    InvalidInput,
+    NotFound,
+    PolicyChange,
+    RequestId,
+    RequestState,
+    Verdict,
+    request_id,
+)
+from tpp_warehouse.interfaces import IApprovalService, IHost
+from tpp_warehouse.security import session_person
+
+__all__ = [
+    "MAX_BODY",
+    "ApprovalViews",
+    "ceremony_answer",
+    "json_object",
+    "optional_text",
+    "required_text",
+    "when",
+]
+
+#: The largest JSON body TPP's endpoints read; a WebAuthn answer is a few KiB (the service caps a
+#: credential at 16 KiB), so anything much larger is refused before it is parsed.
+MAX_BODY = 64 * 1024
+
+_TEMPLATES = "tpp_warehouse:templates/tpp/"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupRow:
+    """One approval group as the pages show it."""
+
+    name: str
+    seats: int
+    members: list[str]
+    excluded: list[str]
+    exclude_uploader: bool
+    filled_by: list[str]
+
+
+@view_defaults(require_csrf=True)
+class ApprovalViews:
+    """The request list, the approval page and its decision endpoints; each needs a browser session."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.person = session_person(request)
+        self.approvals = request.find_service(IApprovalService, context=None)
+        self.host = request.find_service(IHost, context=None)
+
+    @view_config(route_name="tpp.requests", request_method="GET", renderer=_TEMPLATES + "requests.jinja2")
+    def waiting(self) -> dict[str, Any]:
+        """The verifying requests the signed-in person may still decide on, oldest first."""
+        return {"requests": [_summary(r) for r in self.approvals.waiting_for(self.person)]}
+
+    @view_config(route_name="tpp.request", request_method="GET", renderer=_TEMPLATES + "request.jinja2")
+    def show(self) -> dict[str, Any]:
+        """The approval page: every fact of the request as the registry holds it now."""
+        approval = self.approvals.get(self._request_id())
+        verifying = approval.state is RequestState.VERIFYING
+        subject = approval.subject
+        owners: frozenset[str] = frozenset() if isinstance(subject, PolicyChange) else self.host.owners(subject.project)
+        return {
+            **_summary(approval),
+            "messages": self.request.session.pop_flash(),
+            "state": approval.state.value,
+            "registry": approval.registry,
+            "policy_version": approval.policy.version,
+            "policy_scope": str(approval.policy.scope),
+            "files": () if isinstance(subject, PolicyChange) else subject.files,
+            "proposed": _proposed(approval),
+            "groups": _groups(approval.policy.groups, approval.quorum.seats),
+            "missing": [str(shortfall) for shortfall in approval.quorum.missing] if verifying else [],
+            "decisions": [
+                {"person": d.person, "verdict": d.verdict.value, "at": when(d.at)} for d in approval.decisions
+            ],
+            "may_decide": verifying and self.person in approval.waiting_for,
+            "may_cancel": verifying and (self.person == approval.uploader or self.person in owners),
+        }
+
+    @view_config(route_name="tpp.request.begin", request_method="POST", renderer="json")
+    def begin(self) -> dict[str, str]:
+        """Start the WebAuthn assertion bound to this request's manifest, this person and verdict."""
+        body = json_object(self.request)
+        verdict = _verdict(body)
+        ceremony = self.approvals.begin_decision(self._request_id(), self.person, verdict, datetime.now(UTC))
+        return {"id": ceremony.id, "options": ceremony.options}
+
+    @view_config(route_name="tpp.request.decide", request_method="POST", renderer="json")
+    def decide(self) -> dict[str, str]:
+        """Verify the assertion against the manifest recomputed now and record the decision."""
+        body = json_object(self.request)
+        verdict = _verdict(body)
+        ceremony = ceremony_answer(body, "ceremony")
+        reason = optional_text(body, "reason")
+        approval = self.approvals.decide(self._request_id(), self.person, verdict, ceremony, datetime.now(UTC), reason)
+        return {"state": approval.state.value, "quorum": str(approval.quorum)}
+
+    @view_config(route_name="tpp.request.cancel", request_method="POST")
+    def cancel(self) -> HTTPSeeOther:
+        """Withdraw a verifying request (its uploader or an owner); its files are purged."""
+        approval = self.approvals.cancel(self._request_id(), self.person, datetime.now(UTC))
+        self.request.session.flash("The request was withdrawn and its files deleted.")
+        return HTTPSeeOther(location=self.request.route_path("tpp.request", request_id=approval.id))
+
+    def _request_id(self) -> RequestId:
+        value = self.request.matchdict["request_id"]
+        try:
+            return request_id(value)
+        except InvalidInput:
+            # Malformed ids exist no more than unknown ones; and they never reach the database.
+            raise NotFound(f"there is no request {value[:80]!r}") from None
+
+
+def _summary(approval: ApprovalRequest) -> dict[str, Any]:
+    """What a list of requests shows of one."""
+    subject = approval.subject
+    if isinstance(subject, PolicyChange):
+        project, version, title = None, None, f"policy change of {subject.proposed.scope}"
+    else:
+        project, version, title = subject.project, subject.version, f"{subject.project} {subject.version}"
+    return {
+        "id": approval.id,
+        "title": title,
+        "project": project,
+        "version": version,
+        "uploader": approval.uploader,
+        "opened": when(approval.opened_at),
+        "expires": when(approval.expires_at),
+    }
+
+
+def _proposed(approval: ApprovalRequest) -> dict[str, Any] | None:
+    if not isinstance(approval.subject, PolicyChange):
+        return None
+    proposed = approval.subject.proposed
+    return {
+        "scope": str(proposed.scope),
+        "version": proposed.version,
+        "groups": _groups(proposed.groups, {}),
+    }
+
+
+def _groups(groups: tuple[ApprovalGroup, ...], seats: Any) -> list[GroupRow]:
+    return [
+        GroupRow(
+            name=g.name,
+            seats=g.seats,
+            members=sorted(g.members),
+            excluded=sorted(g.excluded),
+            exclude_uploader=g.exclude_uploader,
+            filled_by=list(seats.get(g.name, ())),
+        )
+        for g in groups
+    ]
+
+
+def when(moment: datetime) -> str:
+    """A time as the pages show it: UTC, to the second.
+
+    >>> when(datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC))
+    '2026-01-02 03:04:05 UTC'
+
+    :raises ValueError: if ``moment`` is naive.
+    """
+    if moment.utcoffset() is None:
+        raise ValueError(f"refusing to show a naive time: {moment!r}")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# --- JSON bodies -----------------------------------------------------------------------------------
+
+
+def json_object(request: Any) -> dict[str, Any]:
+    """The request's body as a JSON object.
+
+    :raises InvalidInput: if the body is too large, not JSON, or not an object.
+    """
+    # Read at most one byte more than allowed from the stream itself: ``request.body`` would first
+    # copy a body of any size (to a temporary file, past 10 KiB).
+    if request.is_body_seekable:
+        request.body_file_raw.seek(0)
+    body = request.body_file.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"the request body is larger than {MAX_BODY} bytes")
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InvalidInput("the request body is not JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"the request body must be a JSON object, got {_kind(value)}")
+    return value
+
+
+def required_text(body: dict[str, Any], name: str, *, where: str = "") -> str:
+    """The text field ``name`` of ``body``.
+
+    >>> required_text({"verdict": 1}, "verdict")
+    Traceback (most recent call last):
+    ...
+    tpp_core.errors.InvalidInput: "verdict" must be text, got a number
+
+    :raises InvalidInput: naming the field if it is missing or not a string.
+    """
+    label = f"{where}.{name}" if where else name
+    if name not in body:
+        raise InvalidInput(f'"{label}" is missing')
+    value = body[name]
+    if not isinstance(value, str):
+        raise InvalidInput(f'"{label}" must be text, got {_kind(value)}')
+    return value
+
+
+def optional_text(body: dict[str, Any], name: str) -> str:
+    """The text field ``name`` of ``body``, or "" if it is missing or null.
+
+    :raises InvalidInput: naming the field if it is present but not a string.
+    """
+    if body.get(name) is None:
+        return ""
+    return required_text(body, name)
+
+
+def ceremony_answer(body: dict[str, Any], name: str) -> tuple[str, str]:
+    """The ``{"id", "credential"}`` object ``name`` of ``body``: a ceremony id and the credential as
+    JSON text. The credential may come as JSON text or as the object itself; the service checks its
+    size and shape.
+
+    >>> ceremony_answer({"ceremony": {"id": "c1", "credential": {"type": "public-key"}}}, "ceremony")
+    ('c1', '{"type": "public-key"}')
+
+    :raises InvalidInput: naming the field if it is missing or has the wrong type.
+    """
+    if name not in body:
+        raise InvalidInput(f'"{name}" is missing')
+    answer = body[name]
+    if not isinstance(answer, dict):
+        raise InvalidInput(f'"{name}" must be an object with "id" and "credential", got {_kind(answer)}')
+    ceremony_id = required_text(answer, "id", where=name)
+    if "credential" not in answer:
+        raise InvalidInput(f'"{name}.credential" is missing')
+    credential = answer["credential"]
+    if isinstance(credential, dict):
+        credential = json.dumps(credential)
+    elif not isinstance(credential, str):
+        raise InvalidInput(f'"{name}.credential" must be an object or JSON text, got {_kind(credential)}')
+    return ceremony_id, credential
+
+
+def _verdict(body: dict[str, Any]) -> Verdict:
+    value = required_text(body, "verdict")
+    try:
+        return Verdict(value)
+    except ValueError:
+        raise InvalidInput(f'"verdict" must be "approve" or "reject", got {value[:40]!r}') from None
+
+
+def _kind(value: object) -> str:
+    """The JSON name of a value's type, for messages that must not echo large input."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def __dir__() -> list[str]:
+    return __all__

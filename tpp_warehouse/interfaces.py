@@ -88,6 +88,9 @@ class IPolicyService(Interface):
     def versions(scope: Scope) -> list[PolicyRecord]:
         """Return every version of the scope's policy, newest first."""
 
+    def pending(scope: Scope) -> list[ApprovalRequest]:
+        """Return the scope's policy changes that await approval, oldest first."""
+
     def propose(person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         """Apply the scope's first policy at once (returns None), or open a policy-change request
         approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy."""

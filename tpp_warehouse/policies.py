@@ -131,6 +131,9 @@ class PolicyService(Service):
     def versions(self, scope: Scope) -> list[PolicyRecord]:
         return self._store.versions(scope)
 
+    def pending(self, scope: Scope) -> list[ApprovalRequest]:
+        return RequestStore(self._session).changing(scope.kind.value, scope.value)
+
     def propose(self, person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         if not self._host.may_manage(person, policy.scope):
             raise PermissionDenied(f"{person} may not set the policy of {policy.scope}")

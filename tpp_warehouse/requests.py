@@ -124,6 +124,18 @@ class RequestStore:
         )
         return self._session.scalars(query.with_for_update()).first()
 
+    def changing(self, scope_kind: str, scope_value: str) -> list[ApprovalRequest]:
+        """The verifying policy-change requests of a scope, oldest first."""
+        pinned = select(PolicyRecord.id).where(
+            PolicyRecord.scope_kind == scope_kind, PolicyRecord.scope_value == scope_value
+        )
+        return self._requests(
+            (RequestRecord.state == RequestState.VERIFYING.value)
+            & (RequestRecord.kind == "policy-change")
+            & RequestRecord.policy_id.in_(pinned),
+            RequestRecord.opened_at,
+        )
+
     def of_project(self, project: ProjectName) -> list[ApprovalRequest]:
         """The project's release requests, newest first."""
         return self._requests(RequestRecord.project == project, RequestRecord.opened_at.desc())

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.common.scenario import LIFETIME, T0, brief_policy
+from tpp_core import PersonId
 from tpp_warehouse.models import PolicyRecord, RequestRecord
+from tpp_warehouse.policies import PolicyStore
 
 
 def add_policy(session: Session) -> PolicyRecord:
     """The brief's example policy for project "acme", version 1 (reused if present)."""
+    store = PolicyStore(session)
     policy = brief_policy()
-    record = session.scalars(select(PolicyRecord).where(PolicyRecord.scope_value == policy.scope.value)).first()
-    if record is None:
-        record = PolicyRecord(
-            scope_kind=policy.scope.kind.value,
-            scope_value=policy.scope.value,
-            version=policy.version,
-            document=policy.to_dict(),
-            created_at=T0,
-            created_by="lead",
-            approved_by_request=None,
-        )
-        session.add(record)
-        session.flush()
-    return record
+    return store.record(policy.scope) or store.add(policy, by=PersonId("lead"), at=T0, request_id=None)
 
 
 def add_request(session: Session, request_id: str) -> RequestRecord:

@@ -144,6 +144,9 @@ def test_a_change_takes_effect_only_once_the_current_approvers_approve(app: Test
         return version
 
     assert in_force() == 1  # a proposed edit alone changes nothing
+    pending = app.get(PAGE).html.find(id="pending")
+    assert pending.find("a")["href"] == f"/tpp/requests/{request_id}"
+    assert "version 2" in pending.text
     registry.approve(request_id, "lead")
     assert in_force() == 1
     registry.approve(request_id, "cora")
@@ -151,6 +154,7 @@ def test_a_change_takes_effect_only_once_the_current_approvers_approve(app: Test
     registry.approve(request_id, "dave")
     assert in_force() == 2
     page = app.get(PAGE)
+    assert page.html.find(id="pending") is None  # applied: nothing awaits approval any more
     assert "erin" in page.html.find(id="in-force").text
     link = page.html.find(id="versions").find("a")
     assert link["href"] == f"/tpp/requests/{request_id}"

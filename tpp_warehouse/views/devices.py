@@ -22,9 +22,10 @@ from pyramid.view import view_config, view_defaults
 
 from tpp_core import Enrolment, NotFound, may_approve
 from tpp_warehouse.devices import as_core_device
+from tpp_warehouse.forms import ceremony_answer, json_object, required_text
 from tpp_warehouse.interfaces import IDeviceService
 from tpp_warehouse.security import session_person
-from tpp_warehouse.views.approvals import ceremony_answer, json_object, required_text, when
+from tpp_warehouse.views.display import when
 
 __all__ = ["DeviceViews"]
 

@@ -135,6 +135,7 @@ class PolicyViews:
             "scope": scope,
             "policy": current,
             "versions": self.policies.versions(scope),
+            "pending": self.policies.pending(scope),
             "may_propose": self.host.may_manage(person, scope),
             "person": person,
             "draft": draft,

@@ -85,11 +85,14 @@ class TestChanges:
         request = registry.approvals.get(change)
         assert (request.state, request.policy.version, request.uploader) == (RequestState.VERIFYING, 1, "cora")
         assert registry.policies.current(ACME) == brief_policy()
+        assert [r.id for r in registry.policies.pending(ACME)] == [change]
+        assert registry.policies.pending(Scope.prefix("acme")) == []
         registry.approve(change, "lead")
         registry.approve(change, "cora")
         assert registry.policies.current(ACME) == brief_policy()
         registry.approve(change, "dave")
         assert registry.policies.current(ACME) == v2("lead", "bob")
+        assert registry.policies.pending(ACME) == []
         newest = registry.policies.versions(ACME)[0]
         assert (newest.version, newest.created_by, newest.approved_by_request) == (2, "cora", change)
         assert DatabaseAuditLog(registry.session).verify() > 0

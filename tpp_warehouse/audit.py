@@ -12,19 +12,16 @@ from __future__ import annotations
 from collections.abc import Generator
 from contextlib import closing
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from tpp_core import AuditEntry, IAuditLog, PersonId, RecordAudit, link, verify_chain
 
+from .db import serialize
 from .models import AuditRecord
 
 __all__ = ["DatabaseAuditLog"]
-
-# Any fixed number: the key of PostgreSQL's transaction-scoped advisory lock that serializes appends,
-# so two approvals committing at once wait for each other instead of one failing on the sequence.
-_APPEND_LOCK = 0x7470_7061_7564
 
 
 @implementer(IAuditLog)
@@ -36,8 +33,8 @@ class DatabaseAuditLog:
 
     def record(self, action: RecordAudit) -> AuditEntry:
         """Append ``action`` after the current head, in the session's transaction."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+        # Two approvals committing at once wait for each other instead of one failing on the sequence.
+        serialize(self._session, "audit")
         entry = link(
             self.head(),
             at=action.at,

@@ -12,15 +12,16 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import zope.sqlalchemy
-from sqlalchemy import JSON, DateTime, Dialect, Engine, LargeBinary, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Dialect, Engine, LargeBinary, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "includeme", "make_engine", "metadata"]
+__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "includeme", "make_engine", "metadata", "serialize"]
 
 #: Constraint names that are stable across databases, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -62,6 +63,18 @@ class Model(DeclarativeBase):
         bytes: LargeBinary(),
         dict[str, Any]: JSON(),
     }
+
+
+def serialize(session: Session, name: str) -> None:
+    """Make transactions that touch ``name`` (e.g. ``"audit"``, ``"person:ann"``) run one at a time.
+
+    On PostgreSQL this takes a transaction-scoped advisory lock, released at commit or rollback, so a
+    second writer waits and then sees what the first committed. SQLite already lets one writer in at
+    a time, so there it does nothing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"tpp:{name}".encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def make_engine(url: str) -> Engine:

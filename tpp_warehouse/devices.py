@@ -42,6 +42,7 @@ from tpp_core import (
 
 from .audit import DatabaseAuditLog
 from .challenges import Ceremony, ChallengeStore
+from .db import serialize
 from .interfaces import IDeviceService, IHost
 from .models import DeviceRecord
 from .notifications import Outbox
@@ -124,6 +125,9 @@ class DeviceService(Service):
         register_id, created = registration
         # Used up before anything is verified, both of them even if one is refused: one attempt each.
         ceremonies = [(register_id, "register")] + ([] if vouch is None else [(vouch[0], "vouch")])
+        # One enrolment of a person at a time: a concurrent one then sees this device and is refused
+        # (two "first" devices, or one name twice), instead of both passing the checks.
+        serialize(self._session, f"person:{person}")
         register_nonce, *vouch_nonces = self._consume_all(person, at, ceremonies)
         name = self._new_name(person, name)
 

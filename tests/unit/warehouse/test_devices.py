@@ -573,3 +573,44 @@ def test_the_audit_chain_verifies_after_a_sequence(engine: Engine) -> None:
             ("ann", "Blue key"),
             ("bob", "Phone"),
         ]
+
+
+@pytest.mark.service
+def test_two_first_devices_at_once_admit_one_on_postgresql(postgresql_engine: Engine) -> None:
+    """Two browsers finish a "first device" enrolment of one person at the same moment: one wins,
+    the other is refused as a second device without a voucher (not both bootstraps, not a 500)."""
+    import threading
+
+    from tests.common.host import MemoryHost
+
+    host = MemoryHost()
+    answers = []
+    with Session(postgresql_engine) as session, session.begin():
+        service = DeviceService(session, SETTINGS, host)
+        for _ in range(2):
+            registration, vouch = service.begin_enrolment(ANN, T0)
+            assert vouch is None
+            created = SoftAuthenticator().create(json.loads(registration.options), ORIGIN)
+            answers.append((registration.id, json.dumps(created)))
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def finish(n: int) -> None:
+        start.wait()
+        try:
+            with Session(postgresql_engine) as session, session.begin():
+                outcomes.append(
+                    DeviceService(session, SETTINGS, host).finish_enrolment(ANN, f"d{n}", answers[n], None, T0)
+                )
+        except EnrolmentRefused as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=finish, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(type(o).__name__ for o in outcomes) == ["DeviceRecord", "EnrolmentRefused"]
+    assert "already has a device" in str(next(o for o in outcomes if isinstance(o, EnrolmentRefused)))
+    with Session(postgresql_engine) as session:
+        assert [d.enrolment for d in DeviceService(session, SETTINGS, host).devices(ANN)] == ["bootstrap"]

@@ -7,9 +7,10 @@ what changed. Decisions are written by the approval service, which holds their r
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from zope.interface import implementer
 
 from tpp_core import (
@@ -140,11 +141,13 @@ class RequestStore:
         """The project's release requests, newest first."""
         return self._requests(RequestRecord.project == project, RequestRecord.opened_at.desc())
 
-    def _requests(self, where: object, order: object) -> list[ApprovalRequest]:
+    def _requests(
+        self, where: ColumnElement[bool], order: ColumnElement[Any] | InstrumentedAttribute[Any]
+    ) -> list[ApprovalRequest]:
         query = (
             select(RequestRecord)
-            .where(where)  # type: ignore[arg-type]
-            .order_by(order)  # type: ignore[arg-type]
+            .where(where)
+            .order_by(order)
             .options(selectinload(RequestRecord.files), selectinload(RequestRecord.decisions))
         )
         return [_request(record) for record in self._session.scalars(query)]

@@ -8,7 +8,8 @@ from typing import Any
 
 from .approvals import ApprovalService
 from .devices import DeviceService
-from .interfaces import IApprovalService, IDeviceService, IPolicyService
+from .interfaces import IApprovalService, IDeviceService, IInvitationService, IPolicyService
+from .invitations import InvitationService
 from .policies import PolicyService
 from .settings import TPPSettings
 
@@ -23,5 +24,6 @@ def includeme(config: Any) -> None:
     config.include(".security")
     config.register_service_factory(DeviceService.create_service, IDeviceService)
     config.register_service_factory(PolicyService.create_service, IPolicyService)
+    config.register_service_factory(InvitationService.create_service, IInvitationService)
     config.register_service_factory(ApprovalService.create_service, IApprovalService)
     config.scan(".views")

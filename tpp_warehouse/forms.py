@@ -6,11 +6,12 @@ Nothing here writes; a view parses its input with these, then calls one service 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from tpp_core import InvalidInput
+from tpp_core import InvalidInput, NotFound
 
-__all__ = ["MAX_BODY", "ceremony_answer", "json_object", "optional_text", "required_text"]
+__all__ = ["MAX_BODY", "ceremony_answer", "json_object", "optional_text", "record_id", "required_text"]
 
 #: The largest JSON body TPP's endpoints read; a WebAuthn answer is a few KiB (the service caps a
 #: credential at 16 KiB), so anything much larger is refused before it is parsed.
@@ -91,6 +92,28 @@ def ceremony_answer(body: dict[str, Any], name: str) -> tuple[str, str]:
     elif not isinstance(credential, str):
         raise InvalidInput(f'"{name}.credential" must be an object or JSON text, got {_kind(credential)}')
     return ceremony_id, credential
+
+
+# Database ids are 64-bit at most; a longer number would overflow the driver instead of not matching.
+_RECORD_ID = re.compile(r"[0-9]{1,18}")
+
+
+def record_id(value: str, unknown: str) -> int:
+    """The database id in a URL segment.
+
+    >>> record_id("12", "no such device")
+    12
+    >>> record_id("99999999999999999999", "no such device")
+    Traceback (most recent call last):
+    ...
+    tpp_core.errors.NotFound: no such device
+
+    :raises NotFound: with the message ``unknown``, the same as the service's for an id that is not
+        yours, so a malformed id tells nothing more than a wrong one.
+    """
+    if not _RECORD_ID.fullmatch(value):
+        raise NotFound(unknown)
+    return int(value)
 
 
 def _kind(value: object) -> str:

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Scope, Verdict
 
     from .challenges import Ceremony
-    from .models import DeviceRecord, PolicyRecord
+    from .models import DeviceRecord, InvitationRecord, PolicyRecord
 
-__all__ = ["IApprovalService", "IDeviceService", "IHost", "IPolicyService"]
+__all__ = ["IApprovalService", "IDeviceService", "IHost", "IInvitationService", "IPolicyService"]
 
 
 class IHost(IRegistryHost):
@@ -76,6 +76,29 @@ class IDeviceService(Interface):
         """Remove one of the person's devices at once, and audit it. Raises NotFound."""
 
 
+class IInvitationService(Interface):
+    """Invitations to approve for a scope; a policy names only people who accepted one."""
+
+    def invite(person: PersonId, scope: Scope, invitee: PersonId, at: datetime) -> InvitationRecord:
+        """Invite ``invitee`` (told through the outbox), or return their invitation if there is one.
+        Raises PermissionDenied (``person`` may not manage the scope), InvalidInput (oneself)."""
+
+    def accept(person: PersonId, invitation_id: int, at: datetime) -> InvitationRecord:
+        """Accept one of the person's invitations; accepting twice changes nothing. Raises NotFound."""
+
+    def decline(person: PersonId, invitation_id: int, at: datetime) -> None:
+        """Decline (delete) one of the person's invitations. Raises NotFound."""
+
+    def pending_for(person: PersonId) -> list[InvitationRecord]:
+        """Return the person's invitations they have not answered, oldest first."""
+
+    def of_scope(scope: Scope) -> list[InvitationRecord]:
+        """Return the scope's invitations, accepted or not, by person."""
+
+    def accepted(scope: Scope) -> frozenset[PersonId]:
+        """Return who has accepted an invitation for the scope."""
+
+
 class IPolicyService(Interface):
     """Approval policies: the first one is set by an owner; every change is itself a request (I5)."""
 
@@ -93,7 +116,9 @@ class IPolicyService(Interface):
 
     def propose(person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         """Apply the scope's first policy at once (returns None), or open a policy-change request
-        approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy."""
+        approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy
+        (also when it names someone who is neither the proposer, nor a current member, nor has
+        accepted an invitation for the scope)."""
 
 
 class IApprovalService(Interface):

@@ -18,6 +18,7 @@ __all__ = [
     "ChallengeRecord",
     "DecisionRecord",
     "DeviceRecord",
+    "InvitationRecord",
     "NotificationRecord",
     "PolicyRecord",
     "RequestFileRecord",
@@ -64,6 +65,22 @@ class PolicyRecord(Model):
     approved_by_request: Mapped[str | None] = mapped_column(String(_PERSON))
 
     __table_args__ = (UniqueConstraint("scope_kind", "scope_value", "version"),)
+
+
+class InvitationRecord(Model):
+    """An invitation to approve for a scope. Invitees count in a policy only once they have accepted."""
+
+    __tablename__ = "tpp_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_kind: Mapped[str] = mapped_column(String(16))
+    scope_value: Mapped[str] = mapped_column(String(_NAME))
+    person: Mapped[str] = mapped_column(String(_PERSON), index=True)
+    invited_by: Mapped[str] = mapped_column(String(_PERSON))
+    invited_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("scope_kind", "scope_value", "person"),)
 
 
 class RequestRecord(Model):

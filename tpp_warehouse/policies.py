@@ -36,6 +36,7 @@ from tpp_core import (
 from .audit import DatabaseAuditLog
 from .effects import Effects, policy_applied
 from .interfaces import IHost, IPolicyService
+from .invitations import InvitationService, require_accepted
 from .models import PolicyRecord
 from .requests import RequestStore
 from .service import Service
@@ -138,7 +139,10 @@ class PolicyService(Service):
         if not self._host.may_manage(person, policy.scope):
             raise PermissionDenied(f"{person} may not set the policy of {policy.scope}")
         current = self._store.record(policy.scope)
-        if current is None:
+        in_force = None if current is None else Policy.from_dict(current.document)
+        accepted = InvitationService(self._session, self._settings, self._host).accepted(policy.scope)
+        require_accepted(policy, proposer=person, current=in_force, accepted=accepted)
+        if current is None or in_force is None:  # both or neither; spelled out for the type checker
             if policy.version != 1:
                 raise InvalidPolicy(f"the first policy of {policy.scope} must be version 1, not {policy.version}")
             self._store.add(policy, by=person, at=at, request_id=None)
@@ -149,7 +153,7 @@ class PolicyService(Service):
             registry=self._settings.registry_name,
             subject=PolicyChange(proposed=policy),
             uploader=person,
-            policy=Policy.from_dict(current.document),
+            policy=in_force,
             at=at,
             lifetime=self._settings.request_lifetime,
         )

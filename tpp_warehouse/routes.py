@@ -20,6 +20,9 @@ ROUTES = {
     "tpp.request.cancel": "/requests/{request_id}/cancel",
     "tpp.request.status": "/requests/{request_id}/status.json",
     "tpp.policy": "/policies/{kind}/{value}",
+    "tpp.invite": "/policies/{kind}/{value}/invitations",
+    "tpp.invitation.accept": "/invitations/{invitation_id}/accept",
+    "tpp.invitation.decline": "/invitations/{invitation_id}/decline",
     "tpp.history": "/projects/{project}",
     "tpp.audit": "/audit",
 }

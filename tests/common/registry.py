@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from tests.common.authenticator import SoftAuthenticator
 from tests.common.host import MemoryHost
 from tests.common.scenario import T0
-from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Verdict
+from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Scope, Verdict
 from tpp_warehouse.approvals import ApprovalService
 from tpp_warehouse.devices import DeviceService
+from tpp_warehouse.invitations import InvitationService
 from tpp_warehouse.models import DeviceRecord
 from tpp_warehouse.policies import PolicyService
 from tpp_warehouse.settings import TPPSettings
@@ -44,6 +45,7 @@ class Registry:
         self.now: datetime = T0
         self.devices = DeviceService(session, settings, self.host)
         self.policies = PolicyService(session, settings, self.host)
+        self.invitations = InvitationService(session, settings, self.host)
         self.approvals = ApprovalService(session, settings, self.host)
         self.authenticators: dict[str, SoftAuthenticator] = {}
 
@@ -64,7 +66,16 @@ class Registry:
             self.tick(self.settings.device_cooldown)
         return records
 
+    def invite(self, scope: Scope, *people: str, by: str = "lead") -> None:
+        """Invite each person to approve for ``scope``, and have them accept."""
+        for person in people:
+            record = self.invitations.invite(PersonId(by), scope, PersonId(person), self.now)
+            self.invitations.accept(PersonId(person), record.id, self.now)
+
     def set_policy(self, policy: Policy, by: str = "lead") -> RequestId | None:
+        """Propose ``policy``, first inviting its members (who accept) as its owners would."""
+        members = {member for group in policy.groups for member in group.members} - {by}
+        self.invite(policy.scope, *sorted(members), by=by)
         return self.policies.propose(PersonId(by), policy, self.now)
 
     def upload(self, project: str, version: str, *files: ReleaseFile, uploader: str = "ci") -> ApprovalRequest | None:

@@ -53,12 +53,33 @@ def v2() -> Policy:
     )
 
 
-def test_an_owner_sets_the_first_policy(app: TestApp, registry: Registry) -> None:
+def test_an_owner_invites_approvers_then_sets_the_first_policy(app: TestApp, registry: Registry) -> None:
     login(app, "lead")
     page = app.get(PAGE)
     assert page.html.find(id="no-policy") is not None
     draft = json.loads(page.forms["policy-form"]["policy"].value)
     assert (draft["scope"], draft["version"]) == ({"kind": "project", "value": "acme"}, 1)
+
+    # Nobody is named before they agree: the editor says whom to invite, and nothing is stored.
+    refused = propose(app, brief_policy().to_dict(), status=400)
+    assert "bob, cora, dave have not accepted an invitation to approve for acme" in refused.text
+    for person in ("bob", "cora", "dave"):
+        form = app.get(PAGE).forms["invite-form"]
+        form["person"] = person
+        assert f"{person} is invited" in form.submit(status=303).follow().text
+    invited = app.get(PAGE).html.select("tr.invitation")
+    assert [" ".join(tr.text.split()) for tr in invited] == [
+        f"{p} lead not answered yet" for p in ("bob", "cora", "dave")
+    ]
+    for person in ("bob", "cora", "dave"):
+        login(app, person)
+        waiting = app.get("/tpp/requests")
+        [item] = waiting.html.select("li.invitation")
+        assert " ".join(item.text.split()).startswith("lead invites you to approve for project acme.")
+        accepted = waiting.forms[0].submit(status=303).follow()
+        assert "You accepted; lead may now name you in the policy of acme." in accepted.text
+        assert not accepted.html.select("li.invitation")
+    login(app, "lead")
 
     answer = propose(app, brief_policy().to_dict())
     assert answer.location == "http://localhost:6543/tpp/policies/project/acme"
@@ -124,6 +145,7 @@ def test_a_change_takes_effect_only_once_the_current_approvers_approve(app: Test
     """I5: proposing v2 opens a request; v1 stays in force until its three seats are filled."""
     registry.enrol("lead", "cora", "dave")
     registry.set_policy(brief_policy())
+    registry.invite(ACME, "erin")
     registry.session.commit()
     login(app, "lead")
 

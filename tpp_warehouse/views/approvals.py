@@ -34,7 +34,7 @@ from tpp_core import (
     request_id,
 )
 from tpp_warehouse.forms import ceremony_answer, json_object, optional_text, required_text
-from tpp_warehouse.interfaces import IApprovalService, IHost
+from tpp_warehouse.interfaces import IApprovalService, IHost, IInvitationService
 from tpp_warehouse.security import session_person
 from tpp_warehouse.views.display import when
 
@@ -67,8 +67,13 @@ class ApprovalViews:
 
     @view_config(route_name="tpp.requests", request_method="GET", renderer=_TEMPLATES + "requests.jinja2")
     def waiting(self) -> dict[str, Any]:
-        """The verifying requests the signed-in person may still decide on, oldest first."""
-        return {"requests": [_summary(r) for r in self.approvals.waiting_for(self.person)]}
+        """The verifying requests the signed-in person may still decide on, and their open invitations."""
+        invitations = self.request.find_service(IInvitationService, context=None)
+        return {
+            "requests": [_summary(r) for r in self.approvals.waiting_for(self.person)],
+            "invitations": invitations.pending_for(self.person),
+            "messages": self.request.session.pop_flash(),
+        }
 
     @view_config(route_name="tpp.request", request_method="GET", renderer=_TEMPLATES + "request.jinja2")
     def show(self) -> dict[str, Any]:

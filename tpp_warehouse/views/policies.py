@@ -19,7 +19,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from tpp_core import InvalidInput, InvalidPolicy, NotFound, PersonId, Policy, Scope, ScopeKind
-from tpp_warehouse.interfaces import IHost, IPolicyService
+from tpp_warehouse.interfaces import IHost, IInvitationService, IPolicyService
 from tpp_warehouse.security import session_person
 
 __all__ = ["MAX_POLICY_CHARS", "PolicyViews", "parse_scope"]
@@ -94,6 +94,7 @@ class PolicyViews:
         self.request = request
         self.policies = request.find_service(IPolicyService, context=None)
         self.host = request.find_service(IHost, context=None)
+        self.invitations = request.find_service(IInvitationService, context=None)
 
     @view_config(request_method="GET")
     def show(self) -> Any:
@@ -136,6 +137,7 @@ class PolicyViews:
             "policy": current,
             "versions": self.policies.versions(scope),
             "pending": self.policies.pending(scope),
+            "invitations": self.invitations.of_scope(scope),
             "may_propose": self.host.may_manage(person, scope),
             "person": person,
             "draft": draft,

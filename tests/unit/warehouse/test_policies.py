@@ -60,7 +60,9 @@ def test_the_first_policy_is_applied_by_an_owner(registry: Registry) -> None:
 
 def test_only_someone_who_manages_the_scope_may_propose(registry: Registry) -> None:
     with pytest.raises(PermissionDenied, match="bob may not set the policy of acme"):
-        registry.set_policy(brief_policy(), by="bob")
+        registry.policies.propose(
+            PersonId("bob"), Policy(scope=ACME, version=1, groups=(group("o", "bob"),)), registry.now
+        )
     with pytest.raises(PermissionDenied, match="lead may not set the policy of acme-\\*"):
         registry.set_policy(Policy(scope=Scope.prefix("acme-"), version=1, groups=(group("o", "lead"),)))
     assert (

@@ -40,6 +40,7 @@ from tpp_core import (
 )
 
 from . import webauthn
+from .audit import DatabaseAuditLog
 from .challenges import Ceremony, ChallengeStore
 from .devices import DeviceService, as_core_device
 from .effects import Effects
@@ -178,6 +179,16 @@ class ApprovalService(Service):
 
     def waiting_for(self, person: PersonId) -> list[ApprovalRequest]:
         return [r for r in self._requests.verifying() if person in r.waiting_for]
+
+    def reason(self, request_id: RequestId) -> str:
+        # The reason lives where the decision is recorded for good: the request's audit entries.
+        endings = {f"tpp:request:{state.value}" for state in (RequestState.REJECTED, RequestState.CANCELLED)}
+        reasons = [
+            str(entry.data.get("reason", ""))
+            for entry in DatabaseAuditLog(self._session).entries(f"request:{request_id}")
+            if entry.kind in endings
+        ]
+        return reasons[-1] if reasons else ""
 
     def history(self, project: ProjectName) -> list[ApprovalRequest]:
         return self._requests.of_project(project)

@@ -155,6 +155,9 @@ class IApprovalService(Interface):
     def waiting_for(person: PersonId) -> list[ApprovalRequest]:
         """Return the verifying requests the person may still decide on, oldest first."""
 
+    def reason(request_id: RequestId) -> str:
+        """Return the reason given with the request's rejection or withdrawal ("" if none, or open)."""
+
     def history(project: ProjectName) -> list[ApprovalRequest]:
         """Return the project's requests, newest first."""
 

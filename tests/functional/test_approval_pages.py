@@ -229,6 +229,7 @@ def test_the_whole_journey(world: World, app: TestApp) -> None:
     assert len(world.host.published) == 1
     page = world.page("lead", second.id)
     assert state(page) == "rejected"
+    assert page.html.find(id="reason").text == "Reason given: we did not release this"
     assert [row[:2] for row in table(page, "decisions")] == [["dave", "reject"]]
     assert not can_decide(page)
     assert world.begin("lead", second.id, "approve", status=409).json["error"].endswith("there is nothing to decide")

@@ -86,6 +86,7 @@ class ApprovalViews:
             **_summary(approval),
             "messages": self.request.session.pop_flash(),
             "state": approval.state.value,
+            "reason": self.approvals.reason(approval.id),
             "registry": approval.registry,
             "policy_version": approval.policy.version,
             "policy_scope": str(approval.policy.scope),

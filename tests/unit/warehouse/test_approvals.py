@@ -208,8 +208,10 @@ class TestAttacks:
 class TestOutcomes:
     def test_one_rejection_purges_and_tells_everyone(self, registry: Registry, request_: ApprovalRequest) -> None:
         registry.approve(request_.id, "lead")
+        assert registry.approvals.reason(request_.id) == ""  # still open
         done = registry.reject(request_.id, "bob", reason="not our build")
         assert done.state is RequestState.REJECTED
+        assert registry.approvals.reason(request_.id) == "not our build"
         [purge] = registry.host.purged
         assert purge.files == (wheel(),)
         assert registry.host.published == []
@@ -229,6 +231,7 @@ class TestOutcomes:
         with pytest.raises(PermissionDenied, match="only the uploader or an owner"):
             registry.approvals.cancel(request_.id, PersonId("mallory"), registry.now)
         assert registry.approvals.cancel(request_.id, PersonId("ci"), registry.now).state is RequestState.CANCELLED
+        assert registry.approvals.reason(request_.id) == ""  # withdrawn without one
         assert len(registry.host.purged) == 1
 
     def test_lists(self, registry: Registry, request_: ApprovalRequest) -> None:

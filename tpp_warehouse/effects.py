@@ -15,6 +15,7 @@ from tpp_core import (
     Action,
     ApplyPolicy,
     ApprovalRequest,
+    Cancellation,
     IPolicyStore,
     Notify,
     NotifyReason,
@@ -30,6 +31,7 @@ from tpp_core import (
 from .audit import DatabaseAuditLog
 from .interfaces import IHost
 from .notifications import Outbox
+from .requests import RequestStore
 
 __all__ = ["Effects", "policy_applied"]
 
@@ -44,6 +46,7 @@ class Effects:
     """Runs a request's actions against the database, the host and the policy store."""
 
     def __init__(self, session: Session, host: IHost, policies: IPolicyStore, *, at: datetime) -> None:
+        self._session = session
         self._audit = DatabaseAuditLog(session)
         self._outbox = Outbox(session, at=at)
         self._host = host
@@ -64,6 +67,20 @@ class Effects:
             elif isinstance(action, ApplyPolicy):
                 self._policies.apply(action, self._at, request.uploader)
                 self._audit.record(policy_applied(action.policy, at=self._at, by=request.uploader, request=request.id))
+                self._withdraw_superseded(request, action)
+
+    def _withdraw_superseded(self, request: ApprovalRequest, action: ApplyPolicy) -> None:
+        """Withdraw the scope's other pending changes: they were proposed against the version just
+        replaced and could never apply, so they must not keep asking approvers for a decision."""
+        requests = RequestStore(self._session)
+        scope = action.policy.scope
+        reason = f"superseded by version {action.policy.version} of the policy, approved in request {request.id}"
+        for pending in requests.changing(scope.kind.value, scope.value):
+            if pending.id != request.id:
+                stale = requests.get(pending.id, lock=True)
+                actions = stale.handle(Cancellation(at=self._at, person=request.uploader, reason=reason))
+                requests.save(stale)
+                self.run(stale, actions)
 
     def _notify(self, request: ApprovalRequest, action: Notify) -> None:
         self._outbox.notify(action)

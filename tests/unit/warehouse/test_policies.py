@@ -13,6 +13,7 @@ from zope.interface.verify import verifyClass
 from tests.common.registry import Registry
 from tests.common.scenario import brief_policy, group
 from tpp_core import (
+    ApplyPolicy,
     InvalidPolicy,
     InvalidTransition,
     IPolicyStore,
@@ -20,12 +21,13 @@ from tpp_core import (
     PersonId,
     Policy,
     ProjectName,
+    RequestId,
     RequestState,
     Scope,
 )
 from tpp_warehouse.audit import DatabaseAuditLog
 from tpp_warehouse.interfaces import IPolicyService
-from tpp_warehouse.models import AuditRecord
+from tpp_warehouse.models import AuditRecord, NotificationRecord
 from tpp_warehouse.policies import PolicyService, PolicyStore
 
 ACME = Scope.project("acme")
@@ -124,13 +126,39 @@ class TestChanges:
         second = registry.set_policy(v2("cora"), by="cora")
         assert first is not None
         assert second is not None
-        for person in ("lead", "cora", "bob"):
-            registry.approve(first, person)
         registry.approve(second, "lead")
         registry.approve(second, "cora")
-        with pytest.raises(InvalidTransition, match="changed since this request was opened"):
-            registry.approve(second, "dave")
+        for person in ("lead", "cora", "bob"):
+            registry.approve(first, person)
         assert registry.policies.current(ACME) == v2("lead")
+        # The second was proposed against v1: it is withdrawn at once, saying why, and everyone is told.
+        assert registry.approvals.get(second).state is RequestState.CANCELLED
+        assert (
+            registry.approvals.reason(second) == f"superseded by version 2 of the policy, approved in request {first}"
+        )
+        assert registry.policies.pending(ACME) == []
+        with pytest.raises(InvalidTransition, match="is cancelled; there is nothing to decide"):
+            registry.approve(second, "dave")
+        told = registry.session.scalars(
+            select(NotificationRecord.person).where(
+                NotificationRecord.subject == f"request:{second}", NotificationRecord.reason == "cancelled"
+            )
+        )
+        assert set(told) == {"lead", "cora", "bob", "dave"}  # whoever it asked, and its proposer
+        assert registry.policies.current(ACME) == v2("lead")
+
+    def test_a_stale_change_cannot_apply_even_if_it_was_not_withdrawn(self, registry: Registry) -> None:
+        """The store's own check, for a change whose withdrawal raced with its approval."""
+        with pytest.raises(InvalidTransition, match="changed since this request was opened"):
+            PolicyStore(registry.session).apply(
+                ApplyPolicy(
+                    request_id=RequestId("r1"),
+                    policy=Policy(scope=ACME, version=3, groups=(group("owners", "lead"),)),
+                    replaces_version=2,
+                ),
+                registry.now,
+                PersonId("lead"),
+            )
 
     def test_governing_prefers_the_project_then_the_longest_prefix(self, registry: Registry) -> None:
         wide = Policy(scope=Scope.prefix("acme"), version=1, groups=(group("o", "root"),))

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import closing
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
@@ -22,6 +23,8 @@ from .db import serialize
 from .models import AuditRecord
 
 __all__ = ["DatabaseAuditLog"]
+
+T = TypeVar("T")
 
 
 @implementer(IAuditLog)
@@ -74,6 +77,19 @@ class DatabaseAuditLog:
                 yield _entry(record)
         finally:
             result.close()
+
+    def count(self, subject: str | None = None) -> int:
+        """How many entries the log holds, or holds about ``subject``."""
+        return self._session.scalar(self._about(select(func.count(AuditRecord.seq)), subject)) or 0
+
+    def newest(self, subject: str | None = None, *, skip: int = 0, limit: int) -> list[AuditEntry]:
+        """Up to ``limit`` entries (about ``subject``), newest first, after skipping the ``skip`` newest."""
+        query = self._about(select(AuditRecord), subject).order_by(AuditRecord.seq.desc())
+        return [_entry(record) for record in self._session.scalars(query.offset(skip).limit(limit))]
+
+    @staticmethod
+    def _about(query: Select[T], subject: str | None) -> Select[T]:
+        return query if subject is None else query.where(AuditRecord.subject == subject)
 
     def verify(self) -> int:
         """Check the whole chain; returns its length.

@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from pyramid.view import view_config, view_defaults
@@ -76,19 +75,6 @@ def check_chain(log: DatabaseAuditLog) -> ChainCheck:
     return ChainCheck(count=count, head=last[0].hash if last else None, broken=None)
 
 
-def newest_first(log: DatabaseAuditLog, subject: str | None, page: int, total: int) -> list[AuditEntry]:
-    """The entries of ``page`` (1 = the newest ``PAGE_SIZE``), newest first, streaming the log."""
-    stop = max(total - PAGE_SIZE * (page - 1), 0)
-    start = max(stop - PAGE_SIZE, 0)
-    with closing(log.entries(subject)) as entries:
-        return list(islice(entries, start, stop))[::-1]
-
-
-def _count(log: DatabaseAuditLog, subject: str | None) -> int:
-    with closing(log.entries(subject)) as entries:
-        return sum(1 for _ in entries)
-
-
 def compact(data: Any) -> str:
     """An entry's data as compact, stable JSON."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -111,8 +97,8 @@ class AuditViews:
         if subject is not None and len(subject) > _MAX_SUBJECT:
             raise InvalidInput(f"subject must be at most {_MAX_SUBJECT} characters long")
         chain = check_chain(self.log)
-        total = chain.count if chain.count is not None and subject is None else _count(self.log, subject)
-        entries = newest_first(self.log, subject, page, total)
+        total = self.log.count(subject)
+        entries = self.log.newest(subject, skip=PAGE_SIZE * (page - 1), limit=PAGE_SIZE)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         return {
             "chain": chain,

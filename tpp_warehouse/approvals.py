@@ -169,13 +169,16 @@ class ApprovalService(Service):
 
     def cancel(self, request_id: RequestId, person: PersonId, at: datetime) -> ApprovalRequest:
         request = self._requests.get(request_id, lock=True)
-        owners = self._host.owners(request.subject.project) if isinstance(request.subject, Release) else frozenset()
-        if person != request.uploader and person not in owners:
+        if not self.may_cancel(request, person):
             raise PermissionDenied(f"only the uploader or an owner may withdraw request {request_id}")
         actions = request.handle(Cancellation(at=at, person=person))
         self._requests.save(request)
         self._effects(at).run(request, actions)
         return request
+
+    def may_cancel(self, request: ApprovalRequest, person: PersonId) -> bool:
+        owners = self._host.owners(request.subject.project) if isinstance(request.subject, Release) else frozenset()
+        return person == request.uploader or person in owners
 
     def waiting_for(self, person: PersonId) -> list[ApprovalRequest]:
         return [r for r in self._requests.verifying() if person in r.waiting_for]

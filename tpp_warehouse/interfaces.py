@@ -152,6 +152,9 @@ class IApprovalService(Interface):
     def cancel(request_id: RequestId, person: PersonId, at: datetime) -> ApprovalRequest:
         """Withdraw a verifying request (its uploader or a project owner); purges its files."""
 
+    def may_cancel(request: ApprovalRequest, person: PersonId) -> bool:
+        """Return whether ``person`` may withdraw ``request``: its uploader, or an owner of its project."""
+
     def waiting_for(person: PersonId) -> list[ApprovalRequest]:
         """Return the verifying requests the person may still decide on, oldest first."""
 

@@ -34,7 +34,7 @@ from tpp_core import (
     request_id,
 )
 from tpp_warehouse.forms import ceremony_answer, json_object, optional_text, required_text
-from tpp_warehouse.interfaces import IApprovalService, IHost, IInvitationService
+from tpp_warehouse.interfaces import IApprovalService, IInvitationService
 from tpp_warehouse.security import session_person
 from tpp_warehouse.views.display import when
 
@@ -63,7 +63,6 @@ class ApprovalViews:
         self.request = request
         self.person = session_person(request)
         self.approvals = request.find_service(IApprovalService, context=None)
-        self.host = request.find_service(IHost, context=None)
 
     @view_config(route_name="tpp.requests", request_method="GET", renderer=_TEMPLATES + "requests.jinja2")
     def waiting(self) -> dict[str, Any]:
@@ -81,7 +80,6 @@ class ApprovalViews:
         approval = self.approvals.get(self._request_id())
         verifying = approval.state is RequestState.VERIFYING
         subject = approval.subject
-        owners: frozenset[str] = frozenset() if isinstance(subject, PolicyChange) else self.host.owners(subject.project)
         return {
             **_summary(approval),
             "messages": self.request.session.pop_flash(),
@@ -98,7 +96,7 @@ class ApprovalViews:
                 {"person": d.person, "verdict": d.verdict.value, "at": when(d.at)} for d in approval.decisions
             ],
             "may_decide": verifying and self.person in approval.waiting_for,
-            "may_cancel": verifying and (self.person == approval.uploader or self.person in owners),
+            "may_cancel": verifying and self.approvals.may_cancel(approval, self.person),
         }
 
     @view_config(route_name="tpp.request.begin", request_method="POST", renderer="json")

@@ -6,6 +6,9 @@ service and a session factory. Every setting is under ``tpp.`` (see :mod:`.setti
 
 from typing import Any
 
+from pyramid.interfaces import IRendererFactory, IRequestExtensions
+from pyramid_services import IServiceRegistry
+
 from .approvals import ApprovalService
 from .devices import DeviceService
 from .interfaces import IApprovalService, IDeviceService, IInvitationService, IPolicyService
@@ -14,14 +17,30 @@ from .policies import PolicyService
 from .settings import TPPSettings
 
 
+def _include_libraries(config: Any) -> None:
+    """pyramid_services, pyramid_jinja2 and pyramid_tm, unless the host's committed configuration has
+    them already (Warehouse includes TPP after ``configure()`` committed): their includes would run
+    again, replacing the host's service registry and adding a second transaction tween."""
+    registry = config.registry
+    extensions = registry.queryUtility(IRequestExtensions)
+    present = {
+        "pyramid_services": registry.queryUtility(IServiceRegistry) is not None,
+        "pyramid_jinja2": registry.queryUtility(IRendererFactory, name=".jinja2") is not None,
+        "pyramid_tm": extensions is not None and "tm" in extensions.descriptors,
+    }
+    for library, committed in present.items():
+        if not committed:
+            config.include(library)
+
+
 def includeme(config: Any) -> None:
     config.registry["tpp.settings"] = TPPSettings.from_settings(config.get_settings())
-    config.include("pyramid_services")
-    config.include("pyramid_jinja2")
-    config.include("pyramid_tm")
+    _include_libraries(config)
     config.include(".db")
     config.include(".routes")
     config.include(".security")
+    config.include(".queue")
+    config.include(".delivery")
     config.register_service_factory(DeviceService.create_service, IDeviceService)
     config.register_service_factory(PolicyService.create_service, IPolicyService)
     config.register_service_factory(InvitationService.create_service, IInvitationService)

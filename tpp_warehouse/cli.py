@@ -6,6 +6,10 @@ Usage::
     tpp policy check policy.json --uploader ann --approved ann bob   # would these approvals do?
     tpp db upgrade --url postgresql+psycopg://registry@db/registry     # create or migrate TPP's tables
     tpp audit verify --url postgresql+psycopg://registry@db/registry   # check the whole audit chain
+    tpp serve                                         # a gated registry on localhost:3141 (devpi)
+    tpp vapid generate --dir /etc/registry            # the Web Push key pair, once
+    tpp tick registry.ini                             # expire, remind, send what waits (from cron)
+    tpp worker registry.ini                           # run TPP's rq jobs (with tpp.redis_url)
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tpp_core import ApprovalGroup, Policy, TPPError, evaluate, person_id
 
@@ -108,6 +115,93 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:  # Imported here: only this command needs the devpi extra.
+        from tpp_devpi.serve import serve
+    except ImportError as error:
+        return _fail(f"tpp serve needs the devpi extra: pip install 'tpp[devpi]' ({error})")
+    extra = args.devpi_args[1:] if args.devpi_args[:1] == ["--"] else args.devpi_args
+    try:
+        return serve(args.serverdir, args.port, extra)
+    except (OSError, subprocess.CalledProcessError) as error:
+        return _fail(f"cannot start the registry: {error}")
+
+
+def _vapid_generate(args: argparse.Namespace) -> int:
+    from .vapid import VapidKeyError, generate
+
+    try:
+        private_key, public_key = generate(args.dir)
+    except VapidKeyError as error:
+        return _fail(str(error))
+    print(f"wrote {private_key} (secret, mode 0600) and {private_key.with_suffix('.pub')}")
+    print("add to the [app:main] section of the registry's .ini file:")
+    print(f"    tpp.vapid.private_key = {private_key.resolve()}")
+    print("    tpp.vapid.subject = mailto:registry-admins@example.org")
+    print(f"application server key (public, for browsers): {public_key}")
+    return 0
+
+
+@contextmanager
+def _registry(config: Path) -> Iterator[Any]:
+    """The Pyramid registry of the app ``config`` (an .ini file) describes: its settings, host and database."""
+    from pyramid.paster import bootstrap, setup_logging
+
+    setup_logging(str(config))
+    env = bootstrap(str(config))
+    env["closer"]()
+    try:
+        yield env["registry"]
+    finally:
+        env["registry"]["tpp.queue"].close()
+        if "tpp.engine" in env["registry"]:
+            env["registry"]["tpp.engine"].dispose()
+
+
+_LOAD_ERRORS = (OSError, ValueError, LookupError, ImportError)  # a missing file, bad settings, no [app:main]
+
+
+def _tick(args: argparse.Namespace) -> int:
+    from redis.exceptions import RedisError
+
+    from .tasks import tick
+
+    try:
+        with _registry(args.config) as registry:
+            done = tick(args.at, registry=registry)
+    except RedisError as error:
+        return _fail(f"cannot reach Redis ({error}); the notifications wait in the outbox for the next tick")
+    except _LOAD_ERRORS as error:
+        return _fail(f"{args.config}: {error}")
+    print(
+        f"expired {done['expired']} request(s), wrote {done['reminded']} reminder(s), queued {done['pushes']} push(es)"
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from rq import SimpleWorker
+
+    from .tasks import configure
+
+    try:
+        with _registry(args.config) as registry:
+            if registry["tpp.settings"].redis_url is None:
+                return _fail(
+                    f"{args.config}: tpp.redis_url is not set, so jobs run inside the registry; no worker is needed"
+                )
+            configure(registry)
+            queue = registry["tpp.queue"].queue
+            # A simple worker runs the jobs in its own process: a push job is a short HTTP call, cheaper
+            # than the fork rq's default worker makes for each job. Its scheduler runs due retries.
+            SimpleWorker([queue], connection=queue.connection).work(burst=args.burst, with_scheduler=True)
+    except _LOAD_ERRORS as error:
+        return _fail(f"{args.config}: {error}")
+    finally:
+        configure(None)
+    return 0
+
+
 def _fail(message: str) -> int:
     print(f"tpp: error: {message}", file=sys.stderr)
     return 1
@@ -135,6 +229,26 @@ def _parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="verify every entry of the audit chain")
     verify.add_argument("--url", help="SQLAlchemy database URL (default: $TPP_DATABASE_URL)")
     verify.set_defaults(run=_audit_verify)
+    serve = commands.add_parser(
+        "serve", help="run a gated registry here: devpi-server with the tpp plugin (prepared on the first run)"
+    )
+    serve.add_argument("--serverdir", type=Path, default=Path("tpp-registry"), help="default: ./tpp-registry")
+    serve.add_argument("--port", type=int, default=3141, help="the port on localhost (default: 3141)")
+    serve.add_argument("devpi_args", nargs=argparse.REMAINDER, help="after --: more devpi-server options")
+    serve.set_defaults(run=_serve)
+    vapid = commands.add_parser("vapid", help="manage the Web Push (VAPID) key pair")
+    vapid_commands = vapid.add_subparsers(dest="action", required=True, metavar="ACTION")
+    vapid_generate = vapid_commands.add_parser("generate", help="write a new key pair; never replaces one")
+    vapid_generate.add_argument("--dir", type=Path, default=Path(), help="where to write it (default: here)")
+    vapid_generate.set_defaults(run=_vapid_generate)
+    tick = commands.add_parser("tick", help="expire overdue requests, write reminders, send waiting notifications")
+    tick.add_argument("config", type=Path, help="the registry's .ini file (its [app:main] section)")
+    tick.add_argument("--at", help="act as of this ISO 8601 time with a timezone (default: now)")
+    tick.set_defaults(run=_tick)
+    worker = commands.add_parser("worker", help="run TPP's jobs from Redis (needs tpp.redis_url)")
+    worker.add_argument("config", type=Path, help="the registry's .ini file (its [app:main] section)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(run=_worker)
     return parser
 
 

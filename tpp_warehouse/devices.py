@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ from .interfaces import IDeviceService, IHost
 from .models import DeviceRecord
 from .notifications import Outbox
 from .policies import PolicyStore
+from .push import check_subscription
 from .service import Service
 from .settings import TPPSettings
 from .webauthn import (
@@ -233,6 +235,42 @@ class DeviceService(Service):
         )
         self._session.delete(record)
         self._session.flush()
+
+    def subscribe(self, person: PersonId, device_id: int, subscription: object, at: datetime) -> DeviceRecord:
+        """Store the browser's push subscription on one of the person's devices (None turns it off).
+
+        :raises NotFound: if the person has no device ``device_id``.
+        :raises InvalidInput: naming what is wrong with the subscription (see
+            :func:`~.push.check_subscription`); nothing is changed then.
+        """
+        record = self._own_device(person, device_id)
+        checked = None if subscription is None else check_subscription(subscription)
+        if checked != record.push_subscription:
+            record.push_subscription = checked
+            self._session.flush()
+            # The endpoint's origin says which push service (and so which browser maker) is involved;
+            # the rest of the URL is a capability and stays out of the log.
+            service = None if checked is None else urlsplit(checked["endpoint"]).netloc
+            self._audit(at, "tpp:device:push-subscribed", person, record, {"push_service": service})
+        return record
+
+    def forget_subscription(
+        self, device_id: int, subscription: dict[str, Any], status: int | None, at: datetime
+    ) -> None:
+        """Remove a subscription its push service called gone, unless the device has a newer one."""
+        record = self._session.get(DeviceRecord, device_id)
+        if record is not None and record.push_subscription == subscription:
+            record.push_subscription = None
+            self._session.flush()
+            DatabaseAuditLog(self._session).record(
+                RecordAudit(
+                    at=at,
+                    kind="tpp:device:push-gone",
+                    actor=None,
+                    subject=f"device:{record.id}",
+                    data={"status": status},
+                )
+            )
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ subclasses for anything a user can cause (unknown ids, refused decisions, bad We
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zope.interface import Interface
 
@@ -74,6 +74,14 @@ class IDeviceService(Interface):
 
     def remove(person: PersonId, device_id: int, at: datetime) -> None:
         """Remove one of the person's devices at once, and audit it. Raises NotFound."""
+
+    def subscribe(person: PersonId, device_id: int, subscription: object, at: datetime) -> DeviceRecord:
+        """Store the browser's ``PushSubscription.toJSON()`` on one of the person's devices, or
+        remove it (None), and audit it. Raises NotFound, InvalidInput (a malformed subscription)."""
+
+    def forget_subscription(device_id: int, subscription: dict[str, Any], status: int | None, at: datetime) -> None:
+        """Remove the device's subscription if it is still ``subscription`` (its push service said
+        ``status``, 404 or 410), and audit it."""
 
 
 class IInvitationService(Interface):

@@ -18,6 +18,8 @@ __all__ = [
     "ChallengeRecord",
     "DecisionRecord",
     "DeviceRecord",
+    "HeldFileRecord",
+    "HeldReleaseRecord",
     "InvitationRecord",
     "NotificationRecord",
     "PolicyRecord",
@@ -193,3 +195,39 @@ class NotificationRecord(Model):
     reason: Mapped[str] = mapped_column(String(32))  # a NotifyReason value, or "device-enrolled"
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class HeldFileRecord(Model):
+    """A file of a Warehouse-shaped host that installers must not see: written by the host's own
+    File insert (same transaction), so no file of a gated project is ever visible without one.
+
+    ``state``: ``held`` (awaiting approval), ``publishing`` (approved; bytes being promoted; the row
+    goes once they are), ``purging`` / ``purged`` (rejected, expired or withdrawn: hidden for good).
+    """
+
+    __tablename__ = "tpp_held_files"
+
+    # The host's file names are unique forever (Warehouse's file_registry), and installers find
+    # files by them: the hiding criteria compare this column with the host's.
+    filename: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    path: Mapped[str] = mapped_column(String(1024))  # where the host's storage keeps the bytes
+    project: Mapped[str] = mapped_column(String(_NAME))
+    version: Mapped[str] = mapped_column(String(128))
+    uploader: Mapped[str] = mapped_column(String(_PERSON))
+    held_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(_PERSON))  # None until the request opened
+
+    __table_args__ = (Index("ix_tpp_held_files_project_version", "project", "version"),)
+
+
+class HeldReleaseRecord(Model):
+    """A release of a Warehouse-shaped host created by a gated upload: hidden until published."""
+
+    __tablename__ = "tpp_held_releases"
+
+    project: Mapped[str] = mapped_column(String(_NAME), primary_key=True)  # the host's normalized name
+    version: Mapped[str] = mapped_column(String(128), primary_key=True)  # as the host stores it
+    held_at: Mapped[datetime]

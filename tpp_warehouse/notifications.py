@@ -22,6 +22,9 @@ from tpp_core import INotifier, Notify, PersonId
 
 from .models import NotificationRecord
 
+#: Set in ``session.info`` when a row was written, so the web request's commit dispatches it.
+OUTBOX_WRITTEN = "tpp.outbox.written"
+
 __all__ = ["Outbox"]
 
 
@@ -41,4 +44,6 @@ class Outbox:
         """Queue a notification about ``subject`` (e.g. ``"device:7"``) for each person, once each."""
         for person in sorted(set(people)):
             self._session.add(NotificationRecord(person=person, subject=subject, reason=reason, created_at=self._at))
+            # Tells the after-commit hook (tpp_warehouse.delivery) that there is something to send.
+            self._session.info[OUTBOX_WRITTEN] = True
         self._session.flush()

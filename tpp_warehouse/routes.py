@@ -13,6 +13,9 @@ ROUTES = {
     "tpp.devices.finish": "/devices/finish",
     "tpp.devices.rename": "/devices/{device_id}/rename",
     "tpp.devices.remove": "/devices/{device_id}/remove",
+    "tpp.devices.push": "/devices/{device_id}/push",
+    # At the prefix, so the service worker's scope (its directory) covers every TPP page.
+    "tpp.service_worker": "/sw.js",
     "tpp.requests": "/requests",
     "tpp.request": "/requests/{request_id}",
     "tpp.request.begin": "/requests/{request_id}/begin",

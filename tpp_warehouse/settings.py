@@ -287,6 +287,142 @@ def _duration(*, minimum: timedelta, exclusive: bool = False, maximum: timedelta
     return parse
 
 
+# --- notifications ---------------------------------------------------------------------------------
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_REDIS_EXPECTED = 'a Redis URL such as "redis://127.0.0.1:6379/0" (also rediss:// and unix://)'
+
+
+def _redis_url(value: object, parsed: Mapping[str, object]) -> str | None:
+    # None (the default) runs the jobs in-process after each commit.
+    if value is None:
+        return None
+    url = _text(value)
+    if not url.startswith(_REDIS_SCHEMES):
+        raise _Problem(f"expected {_REDIS_EXPECTED}, got {_redact(url)!r}")
+    return url
+
+
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_QUEUE_EXPECTED = 'a queue name of letters, digits, "_", "-" and "." (at most 64), such as "tpp"'
+
+
+def _matching(pattern: re.Pattern[str], expected: str) -> _Parser:
+    """Make a parser for a string that ``pattern`` matches in full."""
+
+    def parse(value: object, parsed: Mapping[str, object]) -> str:
+        name = _text(value)
+        if not pattern.fullmatch(name):
+            raise _Problem(f"expected {expected}, got {name!r}")
+        return name
+
+    return parse
+
+
+_queue_name = _matching(_QUEUE_NAME, _QUEUE_EXPECTED)
+
+
+_VAPID_KEY_EXPECTED = "the path of the private key `tpp vapid generate` wrote"
+
+
+def _vapid_private_key(value: object, parsed: Mapping[str, object]) -> str | None:
+    # None (the default) leaves Web Push off: notifications wait in the outbox.
+    if value is None:
+        return None
+    from .vapid import VapidKeyError, load  # py_vapid only when push is configured
+
+    path = _text(value)
+    try:
+        load(path)
+    except VapidKeyError as error:
+        raise _Problem(str(error)) from None
+    return path
+
+
+_SUBJECT = re.compile(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(?:/\S*)?")
+_SUBJECT_EXPECTED = 'how push services can reach the operators: "mailto:ops@registry.example" or an https:// URL'
+
+
+def _vapid_subject(value: object, parsed: Mapping[str, object]) -> str | None:
+    if value is None:
+        return None
+    subject = _text(value)
+    if not _SUBJECT.fullmatch(subject):
+        raise _Problem(f"expected {_SUBJECT_EXPECTED}, got {subject!r}")
+    return subject
+
+
+def _retry_intervals(value: object, parsed: Mapping[str, object]) -> tuple[timedelta, ...]:
+    if isinstance(value, str):
+        items: list[object] = list(value.split())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise _Problem(f"expected durations separated by whitespace, or a list of them, got {value!r}")
+    intervals = tuple(_to_timedelta(item) for item in items)
+    if not intervals or len(intervals) > 20:
+        raise _Problem(f"expected 1 to 20 durations separated by whitespace, got {value!r}")
+    if any(interval < timedelta(0) or interval > timedelta(days=1) for interval in intervals):
+        raise _Problem(f"each interval must be between 0s and 1d, got {value!r}")
+    return intervals
+
+
+# --- Warehouse-shaped hosts ------------------------------------------------------------------------
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?::[A-Za-z_][A-Za-z0-9_]*)?")
+_DOTTED_EXPECTED = 'a dotted Python name such as "mywarehouse.tpp:SHAPES"'
+
+
+# Only the form is checked here; tpp_warehouse.warehouse imports it and names what is missing.
+_dotted = _matching(_DOTTED, _DOTTED_EXPECTED)
+
+
+_QUARANTINE_EXPECTED = (
+    'a directory ("/var/lib/tpp/quarantine" or "file:///var/lib/tpp/quarantine") or "s3://bucket/prefix"'
+)
+_S3_EXPECTED = 'an S3 location such as "s3://pypi-files/packages" (bucket, then an optional prefix)'
+_S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _s3_location(url: str) -> str:
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not _S3_BUCKET.fullmatch(bucket):
+        raise _Problem(f"the bucket must be 3 to 63 lowercase letters, digits, '.' or '-', got {bucket!r}")
+    return f"s3://{bucket}/{prefix.strip('/')}".rstrip("/")
+
+
+def _quarantine_url(value: object, parsed: Mapping[str, object]) -> str | None:
+    # None (the default) leaves uploads where the host stores them: only Warehouse-shaped hosts need it.
+    if value is None:
+        return None
+    url = _text(value)
+    if url.startswith("s3://"):
+        return _s3_location(url)
+    path = url.removeprefix("file://")
+    if not path.startswith("/"):
+        raise _Problem(f"expected {_QUARANTINE_EXPECTED}, got {url!r}")
+    return path
+
+
+def _public_url(value: object, parsed: Mapping[str, object]) -> str | None:
+    if value is None:
+        return None
+    url = _text(value)
+    if not url.startswith("s3://"):
+        raise _Problem(f"expected {_S3_EXPECTED}, got {url!r}")
+    return _s3_location(url)
+
+
+def _endpoint_url(value: object, parsed: Mapping[str, object]) -> str | None:
+    if value is None:
+        return None
+    url = _text(value)
+    split = urlsplit(url)
+    if split.scheme not in ("http", "https") or not split.netloc:
+        raise _Problem(f'expected an http(s) URL such as "http://127.0.0.1:9000", got {url!r}')
+    return url
+
+
 # --- the table -------------------------------------------------------------------------------------
 
 # Order matters once: rp_id is parsed before the origins that must lie under it.
@@ -325,6 +461,27 @@ _SETTINGS = (
         _duration(minimum=timedelta(seconds=30), maximum=timedelta(hours=1), rule="must be between 30s and 1h"),
         _DURATION_EXPECTED,
     ),
+    _Setting("tpp.redis_url", "redis_url", _redis_url, _REDIS_EXPECTED),
+    _Setting("tpp.queue_name", "queue_name", _queue_name, _QUEUE_EXPECTED),
+    _Setting("tpp.vapid.private_key", "vapid_private_key", _vapid_private_key, _VAPID_KEY_EXPECTED),
+    _Setting("tpp.vapid.subject", "vapid_subject", _vapid_subject, _SUBJECT_EXPECTED),
+    _Setting(
+        "tpp.push.ttl",
+        "push_ttl",
+        _duration(minimum=timedelta(0), maximum=timedelta(days=28), rule="must be between 0s and 28d"),
+        _DURATION_EXPECTED,
+    ),
+    _Setting("tpp.push.retry_intervals", "push_retry_intervals", _retry_intervals, "durations such as 10s 1m 5m"),
+    _Setting(
+        "tpp.reminder_interval",
+        "reminder_interval",
+        _duration(minimum=timedelta(minutes=1), rule="must be at least 1m"),
+        _DURATION_EXPECTED,
+    ),
+    _Setting("tpp.warehouse.shapes", "warehouse_shapes", _dotted, _DOTTED_EXPECTED),
+    _Setting("tpp.quarantine.url", "quarantine_url", _quarantine_url, _QUARANTINE_EXPECTED),
+    _Setting("tpp.quarantine.public_url", "quarantine_public_url", _public_url, _S3_EXPECTED),
+    _Setting("tpp.quarantine.s3_endpoint_url", "s3_endpoint_url", _endpoint_url, "an http(s) URL"),
 )
 _KNOWN = sorted(setting.key for setting in _SETTINGS)
 
@@ -339,6 +496,15 @@ def _parse(values: Mapping[str, object]) -> tuple[dict[str, Any], list[str]]:
                 parsed[setting.field] = setting.parse(values[setting.field], parsed)
             except _Problem as problem:
                 problems.extend(f"{setting.key}: {detail}" for detail in problem.details)
+    if parsed.get("vapid_private_key") and not parsed.get("vapid_subject"):
+        problems.append(f"tpp.vapid.subject: is required with tpp.vapid.private_key; expected {_SUBJECT_EXPECTED}")
+    quarantine = parsed.get("quarantine_url") or ""
+    if quarantine.startswith("s3://") and not parsed.get("quarantine_public_url"):
+        problems.append(
+            f"tpp.quarantine.public_url: is required with an s3:// tpp.quarantine.url; expected {_S3_EXPECTED}"
+        )
+    if parsed.get("quarantine_public_url") and not quarantine.startswith("s3://"):
+        problems.append("tpp.quarantine.public_url: only an s3:// tpp.quarantine.url promotes into it; leave it out")
     return parsed, problems
 
 
@@ -369,6 +535,36 @@ class TPPSettings:
     request_lifetime: timedelta = timedelta(days=7)
     #: ``tpp.challenge_lifetime``: how long a WebAuthn challenge stays valid.
     challenge_lifetime: timedelta = timedelta(minutes=5)
+    #: ``tpp.redis_url``: where rq queues jobs, or None to run them in-process after each commit.
+    #: Left out of the repr because a URL may hold a password.
+    redis_url: str | None = field(default=None, repr=False)
+    #: ``tpp.queue_name``: the rq queue TPP's jobs go to.
+    queue_name: str = "tpp"
+    #: ``tpp.vapid.private_key``: the VAPID private key's PEM file, or None to send no Web Push.
+    vapid_private_key: str | None = None
+    #: ``tpp.vapid.subject``: the ``mailto:`` or ``https:`` contact push services see; required with a key.
+    vapid_subject: str | None = None
+    #: ``tpp.push.ttl``: how long a push service keeps a message for a device that is offline.
+    push_ttl: timedelta = timedelta(hours=24)
+    #: ``tpp.push.retry_intervals``: the waits before each new attempt after a 429, a 5xx or a network error.
+    push_retry_intervals: tuple[timedelta, ...] = (
+        timedelta(seconds=10),
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+    )
+    #: ``tpp.reminder_interval``: how long an approver may leave a request unanswered before a reminder.
+    reminder_interval: timedelta = timedelta(hours=24)
+    #: ``tpp.warehouse.shapes``: where a Warehouse-shaped host keeps its models, sessionmaker and
+    #: storage interface (a :class:`tpp_warehouse.warehouse.Shapes`); Warehouse's by default.
+    warehouse_shapes: str = "tpp_warehouse.warehouse:WAREHOUSE"
+    #: ``tpp.quarantine.url``: where gated uploads wait (a directory, or ``s3://bucket/prefix``), or None.
+    quarantine_url: str | None = None
+    #: ``tpp.quarantine.public_url``: the ``s3://bucket/prefix`` approved files are copied to (S3 only).
+    quarantine_public_url: str | None = None
+    #: ``tpp.quarantine.s3_endpoint_url``: an S3-compatible server instead of AWS (MinIO, moto).
+    s3_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
         parsed, problems = _parse({setting.field: getattr(self, setting.field) for setting in _SETTINGS})

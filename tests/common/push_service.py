@@ -250,6 +250,9 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    # socketserver's default backlog of 5 drops connections from a sender with more in flight, which
+    # then waits a second to retry: a real push service is not that small.
+    request_queue_size = 128
 
     def __init__(self, service: LoopbackPushService) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pyramid.config import Configurator
@@ -71,3 +72,22 @@ def make_app(database_url: str, host: WebHost, **settings: Any) -> Any:
     config.add_view(_login, route_name="login", request_method="POST", require_csrf=False)
     config.include("tpp_warehouse")
     return config.make_wsgi_app()
+
+
+def paste_app(global_config: dict[str, str], **settings: str) -> Any:
+    """The same app from an .ini file (``use = call:tests.common.webapp:paste_app``), as the ``tpp``
+    commands load a registry."""
+    return make_app(settings.pop("tpp.database_url"), WebHost(), **settings)
+
+
+def write_ini(directory: Path, database_url: str, **settings: str) -> Path:
+    """A registry's .ini file for :func:`paste_app` on ``database_url``, as operators pass to ``tpp``."""
+    lines = [
+        "[app:main]",
+        "use = call:tests.common.webapp:paste_app",
+        f"tpp.database_url = {database_url}",
+        *(f"{key} = {value}" for key, value in settings.items()),
+    ]
+    path = directory / "registry.ini"
+    path.write_text("\n".join(lines) + "\n")
+    return path

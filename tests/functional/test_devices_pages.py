@@ -403,7 +403,7 @@ def test_the_page_is_protected_and_fits_a_phone(app: TestApp) -> None:
     assert page.html.find("meta", {"name": "viewport"})["content"] == "width=device-width, initial-scale=1"
     assert_no_inline_code(page)
     scripts = [s["src"] for s in page.html.find_all("script")]
-    assert scripts == ["/tpp/static/tpp.js", "/tpp/static/devices.js"]
+    assert scripts == ["/tpp/static/tpp.js", "/tpp/static/devices.js", "/tpp/static/push.js"]
     assert ann.get("/tpp/static/devices.js").status_int == 200
     begun = post_json(ann, "/tpp/devices/begin", {})
     assert begun.headers["Content-Security-Policy"] == CSP

@@ -7,24 +7,29 @@ Enrolling is two JSON calls from ``static/devices.js``::
     POST /tpp/devices/finish  {"name", "registration": {"id", "credential"}, "vouch": {"id", "credential"} | null}
                               -> {"device": {"id", "name"}}
 
+Notifications: the page registers the service worker (``/tpp/sw.js``), subscribes with the
+registry's VAPID key and stores the subscription on the device the person picks::
+
+    POST /tpp/devices/<id>/push {"subscription": PushSubscription.toJSON() | null} -> {"device": {…}}
+
 Renaming and removing are plain forms that redirect back to the page. Every view needs a browser
 session (invariant I3) and every POST a CSRF token.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import Enrolment, NotFound, may_approve
+from tpp_core import Enrolment, InvalidInput, may_approve
 from tpp_warehouse.devices import as_core_device
-from tpp_warehouse.forms import ceremony_answer, json_object, required_text
+from tpp_warehouse.forms import ceremony_answer, json_object, record_id, required_text
 from tpp_warehouse.interfaces import IDeviceService
 from tpp_warehouse.security import session_person
+from tpp_warehouse.vapid import application_server_key
 from tpp_warehouse.views.display import when
 
 __all__ = ["DeviceViews"]
@@ -34,9 +39,6 @@ ADMITTED = {
     Enrolment.BOOTSTRAP.value: "first device (your co-owners were told)",
     Enrolment.VOUCHED.value: "confirmed with another of your devices",
 }
-
-# Database ids are 64-bit at most; a longer number would overflow the driver instead of not matching.
-_DEVICE_ID = re.compile(r"[0-9]{1,18}")
 
 
 @view_defaults(require_csrf=True)
@@ -52,9 +54,13 @@ class DeviceViews:
     def page(self) -> dict[str, Any]:
         """The person's devices, oldest first, with when each may approve."""
         now = datetime.now(UTC)
-        cooldown = self.request.registry["tpp.settings"].device_cooldown
+        settings = self.request.registry["tpp.settings"]
+        cooldown = settings.device_cooldown
         return {
             "messages": self.request.session.pop_flash(),
+            "vapid_key": application_server_key(settings),
+            # The service worker is served at the prefix, so it may control every page below it.
+            "worker_scope": settings.route_prefix + "/",
             "devices": [
                 {
                     "id": d.id,
@@ -63,6 +69,7 @@ class DeviceViews:
                     "may_approve": may_approve(as_core_device(d), at=now, cooldown=cooldown),
                     "ready": when(d.enrolled_at + cooldown),
                     "admitted": ADMITTED.get(d.enrolment, d.enrolment),
+                    "notifications": d.push_subscription is not None,
                 }
                 for d in self.devices.devices(self.person)
             ],
@@ -101,11 +108,17 @@ class DeviceViews:
         self.request.session.flash("The device was removed; it can no longer approve.")
         return HTTPSeeOther(location=self.request.route_path("tpp.devices"))
 
+    @view_config(route_name="tpp.devices.push", request_method="POST", renderer="json")
+    def push(self) -> dict[str, Any]:
+        """Store this browser's push subscription on one of the person's devices, or remove it (null)."""
+        body = json_object(self.request)
+        if "subscription" not in body:
+            raise InvalidInput('"subscription" is missing; send null to turn notifications off')
+        record = self.devices.subscribe(self.person, self._device_id(), body["subscription"], datetime.now(UTC))
+        return {"device": {"id": record.id, "name": record.name, "notifications": record.push_subscription is not None}}
+
     def _device_id(self) -> int:
-        value = self.request.matchdict["device_id"]
-        if not _DEVICE_ID.fullmatch(value):
-            raise NotFound("no such device")  # the service's words for any id that is not yours
-        return int(value)
+        return record_id(self.request.matchdict["device_id"], "no such device")
 
 
 def __dir__() -> list[str]:

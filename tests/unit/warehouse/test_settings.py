@@ -6,6 +6,7 @@ import dataclasses
 import pickle
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from tpp_core.errors import InvalidInput, TPPError
 from tpp_warehouse import settings as settings_module
 from tpp_warehouse.settings import SettingsError, TPPSettings
+from tpp_warehouse.vapid import generate
 
 MINIMAL: dict[str, object] = {
     "tpp.registry_name": "https://pypi.example",
@@ -24,9 +26,20 @@ KNOWN_KEYS = [
     "tpp.challenge_lifetime",
     "tpp.database_url",
     "tpp.device_cooldown",
+    "tpp.push.retry_intervals",
+    "tpp.push.ttl",
+    "tpp.quarantine.public_url",
+    "tpp.quarantine.s3_endpoint_url",
+    "tpp.quarantine.url",
+    "tpp.queue_name",
+    "tpp.redis_url",
     "tpp.registry_name",
+    "tpp.reminder_interval",
     "tpp.request_lifetime",
     "tpp.route_prefix",
+    "tpp.vapid.private_key",
+    "tpp.vapid.subject",
+    "tpp.warehouse.shapes",
     "tpp.webauthn.origin",
     "tpp.webauthn.rp_id",
     "tpp.webauthn.rp_name",
@@ -55,6 +68,19 @@ def test_minimal_settings_give_the_documented_defaults() -> None:
         device_cooldown=timedelta(hours=24),
         request_lifetime=timedelta(days=7),
         challenge_lifetime=timedelta(minutes=5),
+        redis_url=None,
+        queue_name="tpp",
+        vapid_private_key=None,
+        vapid_subject=None,
+        push_ttl=timedelta(hours=24),
+        push_retry_intervals=(
+            timedelta(seconds=10),
+            timedelta(minutes=1),
+            timedelta(minutes=5),
+            timedelta(minutes=30),
+            timedelta(hours=2),
+        ),
+        reminder_interval=timedelta(hours=24),
     )
 
 
@@ -443,3 +469,65 @@ def test_direct_construction_checks_and_normalizes() -> None:
 def test_public_surface() -> None:
     assert settings_module.__all__ == ["SettingsError", "TPPSettings"]
     assert dir(settings_module) == ["SettingsError", "TPPSettings"]
+
+
+def test_notification_settings_from_ini_strings(tmp_path: Path) -> None:
+    key, _public = generate(tmp_path)
+    settings = parse(
+        redis_url=" redis://:secret@127.0.0.1:6379/2 ",
+        queue_name="tpp-prod",
+        vapid__private_key=str(key),
+        vapid__subject="mailto:ops@pypi.example",
+        push__ttl="2h",
+        push__retry_intervals="0 30s\n 5m",
+        reminder_interval="12h",
+    )
+    assert settings.redis_url == "redis://:secret@127.0.0.1:6379/2"
+    assert "secret" not in repr(settings)
+    assert (settings.queue_name, settings.vapid_private_key, settings.vapid_subject) == (
+        "tpp-prod",
+        str(key),
+        "mailto:ops@pypi.example",
+    )
+    assert settings.push_ttl == timedelta(hours=2)
+    assert settings.push_retry_intervals == (timedelta(0), timedelta(seconds=30), timedelta(minutes=5))
+    assert settings.reminder_interval == timedelta(hours=12)
+    assert parse(push__retry_intervals=[timedelta(0)]).push_retry_intervals == (timedelta(0),)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("tpp.redis_url", "http://127.0.0.1:6379", 'tpp.redis_url: expected a Redis URL such as "redis://'),
+        ("tpp.redis_url", "postgresql://u:pw@db", "got 'postgresql://u:***@db'"),
+        ("tpp.redis_url", "", "tpp.redis_url: must not be empty"),
+        ("tpp.queue_name", "tpp queue", "tpp.queue_name: expected a queue name of letters, digits"),
+        ("tpp.queue_name", "x" * 65, "tpp.queue_name: expected a queue name"),
+        ("tpp.vapid.private_key", "/nonexistent/tpp-vapid.pem", "tpp.vapid.private_key: cannot read /nonexistent"),
+        ("tpp.vapid.subject", "ops@pypi.example", "tpp.vapid.subject: expected how push services can reach"),
+        ("tpp.vapid.subject", "http://pypi.example", "got 'http://pypi.example'"),
+        ("tpp.push.ttl", "29d", "tpp.push.ttl: must be between 0s and 28d, got '29d'"),
+        ("tpp.push.retry_intervals", "", "tpp.push.retry_intervals: expected 1 to 20 durations"),
+        ("tpp.push.retry_intervals", "1m 2d", "tpp.push.retry_intervals: each interval must be between 0s and 1d"),
+        ("tpp.push.retry_intervals", "-1s", "each interval must be between 0s and 1d"),
+        ("tpp.push.retry_intervals", "soon", "tpp.push.retry_intervals: " + DURATION_FORM + "'soon'"),
+        ("tpp.push.retry_intervals", 5, "tpp.push.retry_intervals: expected durations separated by whitespace"),
+        ("tpp.reminder_interval", "30s", "tpp.reminder_interval: must be at least 1m, got '30s'"),
+    ],
+)
+def test_invalid_notification_settings_are_named(key: str, value: object, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)) as raised:
+        TPPSettings.from_settings({**MINIMAL, key: value})
+    assert len(raised.value.problems) == 1
+
+
+def test_a_vapid_key_needs_a_subject_and_a_pem_file(tmp_path: Path) -> None:
+    key, _public = generate(tmp_path)
+    assert problems_of({**MINIMAL, "tpp.vapid.private_key": str(key)}) == (
+        "tpp.vapid.subject: is required with tpp.vapid.private_key; expected how push services can reach the "
+        'operators: "mailto:ops@registry.example" or an https:// URL',
+    )
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
+    [problem] = problems_of({**MINIMAL, "tpp.vapid.private_key": str(garbage), "tpp.vapid.subject": "mailto:a@b"})
+    assert problem == f"tpp.vapid.private_key: {garbage} is not a PEM private key; make one with `tpp vapid generate`"

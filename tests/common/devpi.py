@@ -1,0 +1,336 @@
+"""A real devpi-server with the TPP plugin, and the real clients around it: twine, pip, a browser.
+
+The server runs as a subprocess on a free port, reached as ``http://localhost:PORT`` (WebAuthn
+refuses IP addresses), with devpi's fast argon2 parameters so it starts in about a second::
+
+    server = DevpiServer(tmp_path).start()
+    server.create_user("alice")
+    server.create_index("alice", "rel")                  # type=tpp, volatile=False
+    server.twine_upload("alice", "rel", wheel(tmp_path, "hello", "1.0"))
+    browser = Browser(server.url, "alice").sign_in()
+    browser.enrol()
+    browser.decide(request_id, "approve")
+
+Uploads reach TPP in devpi's notifier thread after the upload committed; :meth:`DevpiServer.request_for`
+waits for the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.common.authenticator import SoftAuthenticator
+from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName
+from tpp_devpi.serve import executable
+from tpp_warehouse.db import make_engine
+from tpp_warehouse.models import NotificationRecord
+from tpp_warehouse.policies import PolicyStore
+from tpp_warehouse.requests import RequestStore
+
+PASSWORD = "secret-password"
+#: devpi's own test fixtures use these: the server secret's derivation takes milliseconds, not ~10 s.
+FAST_ARGON2 = ("--argon2-memory-cost", "8", "--argon2-parallelism", "1", "--argon2-time-cost", "1")
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_answering(url: str, process: subprocess.Popen[Any], output: Callable[[], str]) -> None:
+    """Wait until devpi at ``url`` answers ``/+api``; raise with ``output()`` if it exits or is slow."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"devpi-server exited with {process.returncode}:\n{output()}")
+        try:
+            if requests.get(f"{url}/+api", headers={"Accept": "application/json"}, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"devpi-server did not answer within 30 s:\n{output()}")
+
+
+class DevpiServer:
+    """One devpi-server process with the plugin; :meth:`kill` and :meth:`start` again keep its data."""
+
+    def __init__(self, root: Path, *options: str) -> None:
+        self.root = root
+        self.options = options  # more devpi-server options
+        self.serverdir = root / "server"
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.database_url = f"sqlite:///{self.serverdir / 'tpp.sqlite'}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = root / "server.log"
+        self._engine: Any = None
+
+    # --- process ----------------------------------------------------------------------------------
+
+    def start(self) -> DevpiServer:
+        if not self.serverdir.exists():
+            subprocess.run(
+                [
+                    executable("devpi-init"),
+                    "--serverdir",
+                    str(self.serverdir),
+                    "--no-root-pypi",
+                    "--root-passwd",
+                    PASSWORD,
+                ],
+                check=True,
+                capture_output=True,
+            )
+        secret = self.root / "secret"
+        if not secret.exists():
+            secret.write_text(base64.b64encode(os.urandom(32)).decode())
+            secret.chmod(0o600)
+        command = [
+            executable("devpi-server"),
+            "--serverdir",
+            str(self.serverdir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--offline-mode",
+            "--secretfile",
+            str(self.root / "secret"),
+            *FAST_ARGON2,
+            "--enable-core-metadata",
+            "--tpp-device-cooldown",
+            "0",
+            *self.options,
+        ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        wait_until_answering(self.url, self.process, self.log.read_text)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    # --- devpi's HTTP API ---------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, body: Any = None, *, auth: tuple[str, str] | None = None) -> Any:
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        data = None if body is None else json.dumps(body)
+        return requests.request(method, self.url + path, data=data, headers=headers, auth=auth, timeout=30)
+
+    def create_user(self, name: str) -> None:
+        answer = self.api("PUT", f"/{name}", {"password": PASSWORD, "email": f"{name}@example.org"})
+        assert answer.status_code == 201, answer.text
+
+    def create_index(self, user: str, index: str, **config: Any) -> Any:
+        body = {"type": "tpp", "volatile": False, "bases": [], **config}
+        return self.api("PUT", f"/{user}/{index}", body, auth=(user, PASSWORD))
+
+    def twine_upload(self, user: str, index: str, *files: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "twine",
+                "upload",
+                "--non-interactive",
+                "--disable-progress-bar",
+                "--verbose",
+                "--repository-url",
+                f"{self.url}/{user}/{index}/",
+                "-u",
+                user,
+                "-p",
+                PASSWORD,
+                *map(str, files),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "500", "NO_COLOR": "1"},  # twine's messages on one line each
+        )
+
+    def pip(self, *args: str, index: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                *args,
+                "--no-deps",
+                "--no-cache-dir",
+                "--isolated",
+                "--disable-pip-version-check",
+                "--index-url",
+                f"{self.url}/{index}/+simple/",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    def file_url(self, user: str, index: str, path: Path) -> str:
+        """The ``+f/`` address devpi stores ``path`` under (it is derived from the content's sha256)."""
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return f"{self.url}/{user}/{index}/+f/{digest[:3]}/{digest[3:16]}/{path.name}"
+
+    def stored(self, user: str, index: str, path: Path) -> bool:
+        """Whether the file's bytes are on the server's disk."""
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return (self.serverdir / "+files" / user / index / "+f" / digest[:3] / digest[3:16] / path.name).exists()
+
+    # --- TPP's database -------------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            self._engine = make_engine(self.database_url)
+        return self._engine
+
+    def set_policy(self, policy: Policy, by: str) -> None:
+        """The project's first policy, written as the policy page would (its page is tested elsewhere)."""
+        with Session(self.engine) as session, session.begin():
+            PolicyStore(session).add(policy, by=PersonId(by), at=datetime.now(UTC), request_id=None)
+
+    def requests_of(self, project: str) -> list[ApprovalRequest]:
+        with Session(self.engine) as session:
+            return RequestStore(session).of_project(ProjectName(project))
+
+    def request_for(self, project: str, version: str, files: int = 1, timeout: float = 15) -> ApprovalRequest:
+        """The request of ``project`` ``version`` once it holds ``files`` files (the hook runs after commit)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for request in self.requests_of(project):
+                subject = request.subject
+                if getattr(subject, "version", None) == version and len(getattr(subject, "files", ())) >= files:
+                    return request
+            time.sleep(0.05)
+        raise AssertionError(f"no request for {project} {version} after {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def wait_for_log(self, text: str, timeout: float = 15) -> None:
+        """Wait until the server's log says ``text`` (what runs in its background threads)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log.read_text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server never logged {text!r}:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.05)
+
+    def notified(self, request_id: str) -> set[tuple[str, str]]:
+        """(person, reason) of the outbox rows about the request."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(NotificationRecord).where(NotificationRecord.subject == f"request:{request_id}")
+            )
+            return {(row.person, row.reason) for row in rows}
+
+
+class Browser:
+    """A person's browser on TPP's pages: a cookie jar, the CSRF token, a software authenticator."""
+
+    def __init__(self, url: str, person: str) -> None:
+        self.url, self.person = url, person
+        self.http = requests.Session()
+        self.key = SoftAuthenticator()
+        self.device: int | None = None  # the enrolled device's id
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(self.url + path, timeout=30, **kwargs)
+
+    def csrf(self, path: str = "/+tpp/login") -> str:
+        match = _CSRF.search(self.get(path).text)
+        assert match is not None, "the page publishes no CSRF token"
+        return match[1]
+
+    def sign_in(self, password: str = PASSWORD) -> Browser:
+        answer = self.http.post(
+            self.url + "/+tpp/login",
+            data={"username": self.person, "password": password, "csrf_token": self.csrf()},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code == 303, answer.text
+        return self
+
+    def post_json(self, path: str, body: Any) -> requests.Response:
+        headers = {"Accept": "application/json", "X-CSRF-Token": self.csrf("/+tpp/devices")}
+        return self.http.post(self.url + path, json=body, headers=headers, timeout=30)
+
+    def enrol(self) -> int:
+        """Enrol the authenticator as the person's first device, as devices.js does; returns its id."""
+        begun = self.post_json("/+tpp/devices/begin", {}).json()
+        created = self.key.create(json.loads(begun["registration"]["options"]), self.url)
+        registration = {"id": begun["registration"]["id"], "credential": json.dumps(created)}
+        answer = self.post_json("/+tpp/devices/finish", {"name": "phone", "registration": registration, "vouch": None})
+        assert answer.status_code == 200, answer.text
+        self.device = int(answer.json()["device"]["id"])
+        return self.device
+
+    def decide(self, request_id: str, verdict: str, reason: str = "") -> requests.Response:
+        """Begin the ceremony, sign with the authenticator, and send the decision, as request.js does."""
+        begun = self.post_json(f"/+tpp/requests/{request_id}/begin", {"verdict": verdict})
+        assert begun.status_code == 200, begun.text
+        ceremony = begun.json()
+        assertion = self.key.get(json.loads(ceremony["options"]), self.url)
+        body = {"verdict": verdict, "ceremony": {"id": ceremony["id"], "credential": json.dumps(assertion)}}
+        return self.post_json(f"/+tpp/requests/{request_id}/decide", {**body, "reason": reason})
+
+
+def wheel(directory: Path, name: str, version: str) -> Path:
+    """A minimal, installable pure-Python wheel of ``name`` ``version`` with one module."""
+    module = name.replace("-", "_")
+    dist_info = f"{module}-{version}.dist-info"
+    files = {
+        f"{module}.py": f"VERSION = {version!r}\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: tpp-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(
+        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
+        f"{len(text.encode())}\n"
+        for path, text in files.items()
+    )
+    files[f"{dist_info}/RECORD"] = record + f"{dist_info}/RECORD,,\n"
+    path = directory / f"{module}-{version}-py3-none-any.whl"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    path.write_bytes(buffer.getvalue())
+    return path

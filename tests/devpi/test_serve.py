@@ -1,0 +1,88 @@
+"""``tpp serve``, the main job: the first run prepares everything and prints root's password once;
+every run serves devpi with the plugin on localhost and says what to do next."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.common.devpi import FAST_ARGON2, Browser, free_port, wait_until_answering
+from tests.common.services import require
+from tpp_devpi import serve
+from tpp_devpi.serve import executable
+
+pytestmark = pytest.mark.service
+
+
+def run(serverdir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+    """Start ``tpp serve`` and return it with what it printed before devpi answered."""
+    command = [sys.executable, "-m", "tpp_warehouse.cli", "serve", "--serverdir", str(serverdir)]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--", *FAST_ARGON2, "--offline-mode"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:  # the banner ends with the last next step, before devpi's log
+        lines.append(line)
+        if line.startswith("  6. "):
+            break
+    wait_until_answering(f"http://localhost:{port}", process, lambda: "".join(lines))
+    return process, "".join(lines)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(10)
+    assert process.stdout is not None
+    process.stdout.close()
+
+
+def test_the_first_run_prepares_a_registry_and_later_runs_reuse_it(tmp_path: Path) -> None:
+    require("devpi-server", lambda: executable("devpi-server"))
+    serverdir, port = tmp_path / "tpp-registry", free_port()
+    process, banner = run(serverdir, port)
+    try:
+        url = f"http://localhost:{port}"
+        password = banner.split("root's password (shown this once): ")[1].split()[0]
+        assert f"approval pages: {url}/+tpp/requests" in banner
+        assert f"twine upload --repository-url {url}/alice/rel/ -u alice dist/*" in banner
+        assert "tpp" in requests.get(f"{url}/+api", headers={"Accept": "application/json"}, timeout=5).text
+        for prepared in ("tpp.sqlite", "tpp-vapid.pem", "tpp-secret"):
+            assert (serverdir / prepared).exists(), prepared
+        Browser(url, "root").sign_in(password)
+    finally:
+        stop(process)
+
+    process, banner = run(serverdir, port)
+    try:
+        assert "shown this once" not in banner
+        assert "root's password was shown on the first run" in banner
+    finally:
+        stop(process)
+
+
+def test_a_directory_of_something_else_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    answer = subprocess.run(
+        [sys.executable, "-m", "tpp_warehouse.cli", "serve", "--serverdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert answer.returncode == 1
+    assert answer.stderr == f"tpp: error: {tmp_path} is not empty and holds no devpi server\n"
+
+
+def test_a_password_that_looks_like_an_option_is_still_root_s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generated password may start with "-"; devpi-init must not read it as an option."""
+    require("devpi-init", lambda: executable("devpi-init"))
+    monkeypatch.setattr("tpp_devpi.serve.secrets.token_urlsafe", lambda n: "-looks-like-an-option")
+    assert serve._prepare(tmp_path / "tpp-registry") == "-looks-like-an-option"
+    assert (tmp_path / "tpp-registry" / "tpp-secret").stat().st_mode & 0o777 == 0o600

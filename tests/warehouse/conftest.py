@@ -1,0 +1,159 @@
+"""The Warehouse-shaped host (tests/warehouse_host) with TPP included, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from webtest import TestApp
+
+from tests.common.host import MemoryHost
+from tests.common.registry import Registry
+from tests.common.scenario import group
+from tests.common.services import require
+from tests.warehouse_host import ORIGIN, create_database, make_app
+from tpp_core import Policy, Scope, Verdict
+
+from .dists import wheel
+
+PEOPLE = ("ci", "lead", "cora", "dave", "mallory", "root")
+TOKEN = "pypi-ci-token"
+
+
+def basic(token: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()}
+
+
+@dataclass
+class World:
+    """The host app over WebTest, its registry (for jobs), and TPP's services on the same database."""
+
+    app: TestApp
+    registry: Registry
+    engine: Engine
+    files: Path
+    quarantine: Path
+
+    @property
+    def pyramid(self) -> Any:
+        return self.app.app.registry
+
+    def gate(self, project: str = "acme", *approvers: str) -> None:
+        """Give ``project`` a policy: one seat among ``approvers`` (default lead, cora)."""
+        people = approvers or ("lead", "cora")
+        self.registry.enrol(*people, ready=False)
+        policy = Policy(scope=Scope.project(project), version=1, groups=(group("maintainers", *people),))
+        self.registry.set_policy(policy, by=people[0])
+        self.registry.session.commit()
+
+    def upload(
+        self, dist: tuple[str, bytes] | None = None, *, status: int = 200, token: str = TOKEN, **extra: Any
+    ) -> Any:
+        """Upload ``dist`` (default: acme 1.0's wheel) as twine does; ``extra`` replaces or adds fields."""
+        filename, data = dist or wheel()
+        name, version = filename.removesuffix(".tar.gz").split("-")[:2]
+        params = [
+            (":action", "file_upload"),
+            ("protocol_version", "1"),
+            ("name", name),
+            ("version", version),
+            ("filetype", "bdist_wheel" if filename.endswith(".whl") else "sdist"),
+            ("pyversion", "py3"),
+            ("metadata_version", "2.1"),
+            ("sha256_digest", hashlib.sha256(data).hexdigest()),
+        ]
+        params = [(key, extra.pop(key, value)) for key, value in params] + list(extra.items())
+        return self.app.post(
+            "/legacy/", params=params, upload_files=[("content", filename, data)], headers=basic(token), status=status
+        )
+
+    def decide(self, request_id: str, person: str, verdict: Verdict = Verdict.APPROVE) -> None:
+        """Decide over HTTP as request.js does: sign in to the host, begin, sign with the person's
+        authenticator, decide (publishing or purging runs after the decision commits)."""
+        client = TestApp(self.app.app, extra_environ=self.app.extra_environ)  # a browser of its own
+        client.post("/login", {"person": person})
+        url = f"/tpp/requests/{request_id}"
+        csrf = client.get(url).html.find("meta", {"name": "csrf-token"})["content"]
+        headers = {"Accept": "application/json", "X-CSRF-Token": str(csrf)}
+        ceremony = client.post_json(f"{url}/begin", {"verdict": verdict.value}, headers=headers).json
+        assertion = self.registry.authenticators[person].get(json.loads(ceremony["options"]), ORIGIN)
+        credential = {"id": ceremony["id"], "credential": json.dumps(assertion)}
+        client.post_json(f"{url}/decide", {"verdict": verdict.value, "ceremony": credential}, headers=headers)
+
+
+def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[World]:
+    """The host on a new database with TPP's tables; files stored locally unless ``storage`` says
+    otherwise (``bucket``, ``s3`` and ``tpp.quarantine.*`` settings)."""
+    engine = create_database(database_url, *PEOPLE)
+    files, quarantine = tmp_path / "files", tmp_path / "quarantine"
+    settings = storage or {"files": str(files), "tpp.quarantine.url": str(quarantine)}
+    router = make_app(database_url, tokens={TOKEN: "ci"}, **settings)
+    with Session(engine) as session:
+        registry = Registry(session, host=MemoryHost(owners_of={"acme": {"lead"}, "beta": {"lead"}}))
+        registry.now = datetime.now(UTC)
+        yield World(TestApp(router, extra_environ={"HTTP_HOST": "localhost:6543"}), registry, engine, files, quarantine)
+    router.registry["host.engine"].dispose()
+    engine.dispose()
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    yield from open_world(database_url, tmp_path)
+
+
+@dataclass
+class S3:
+    """moto's S3 server on loopback, and a client of it."""
+
+    endpoint: str
+    client: Any
+
+    def keys(self, bucket: str) -> list[str]:
+        return [item["Key"] for item in self.client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def _moto_server() -> Any:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """One moto S3 server per module (buckets are reset per test); its endpoint URL."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = require("moto S3 server", _moto_server)
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
+    """Empty buckets ``tpp-quarantine`` and ``tpp-public``; boto3 clients made now find the fake credentials."""
+    import boto3
+    import requests
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=moto_server)
+    for bucket in ("tpp-quarantine", "tpp-public"):
+        client.create_bucket(Bucket=bucket)
+    yield S3(moto_server, client)
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)

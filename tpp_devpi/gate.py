@@ -1,0 +1,92 @@
+"""The one fail-closed check: is this exact file of a ``tpp`` index approved?
+
+Every filter, the download denial and the push denial ask :func:`file_approved` or
+:func:`version_approved`; any exception (a damaged record, a devpi change) answers False, so the
+file stays hidden (invariant I1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from devpi_common.validation import normalize_name as _devpi_normalize_name
+
+from .records import approved_files
+
+__all__ = ["TYPE", "Approvals", "file_approved", "is_gated", "normalize_name", "version_approved"]
+
+#: The index type this plugin adds.
+TYPE = "tpp"
+
+log = logging.getLogger(__name__)
+
+
+def normalize_name(name: str) -> str:
+    """devpi's (PEP 503) form of a project name, which its keys use: ``Foo_Bar`` -> ``foo-bar``."""
+    return str(_devpi_normalize_name(name))  # type: ignore[no-untyped-call]  # devpi_common is untyped
+
+
+def is_gated(stage: Any) -> bool:
+    """Whether ``stage`` is a ``tpp`` index (an unreadable config counts as gated)."""
+    try:
+        return bool(stage.ixconfig.get("type") == TYPE)
+    except Exception:
+        log.exception("cannot read the type of index %r; treating it as gated", getattr(stage, "name", stage))
+        return True
+
+
+class Approvals:
+    """The records of one ``tpp`` index, read once (a customizer holds one per keyfs transaction)."""
+
+    def __init__(self, xom: Any, user: str, index: str) -> None:
+        self.name = f"{user}/{index}"
+        try:
+            self._records: Mapping[str, Any] = approved_files(xom, user, index)
+        except Exception:
+            log.exception("cannot read the approval records of %s; hiding every file", self.name)
+            self._records = {}
+
+    def file_approved(self, project: str, version: str, basename: str, sha256: str | None) -> bool:
+        """Whether exactly this basename with exactly this sha256 was approved."""
+        return file_approved(self._records, project, version, basename, sha256)
+
+    def version_approved(self, project: str, version: str) -> bool:
+        """Whether at least one file of the version was approved."""
+        return version_approved(self._records, project, version)
+
+
+def file_approved(records: Mapping[str, Any], project: str, version: str, basename: str, sha256: str | None) -> bool:
+    """Whether ``records`` approve ``basename`` of ``project`` ``version`` with this ``sha256``.
+
+    >>> records = {"acme": {"1.0": {"acme-1.0.tar.gz": "ab" * 32}}}
+    >>> file_approved(records, "Acme", "1.0", "acme-1.0.tar.gz", "ab" * 32)
+    True
+    >>> file_approved(records, "acme", "1.0", "acme-1.0.tar.gz", "cd" * 32)   # other bytes
+    False
+    >>> file_approved(records, "acme", "1.0", "acme-1.0.tar.gz", None)        # no hash known
+    False
+    """
+    try:
+        expected = records[normalize_name(project)][version][basename]
+        return isinstance(expected, str) and isinstance(sha256, str) and len(sha256) == 64 and expected == sha256
+    except Exception:  # a missing record, or one of the wrong shape: hidden
+        return False
+
+
+def version_approved(records: Mapping[str, Any], project: str, version: str) -> bool:
+    """Whether any file of ``project`` ``version`` is approved.
+
+    >>> version_approved({"acme": {"1.0": {"acme-1.0.tar.gz": "ab" * 32}}}, "acme", "1.0")
+    True
+    >>> version_approved({"acme": {"1.0": {}}}, "acme", "1.0")
+    False
+    >>> version_approved({"acme": {"1.0": {"acme-1.0.tar.gz": 7}}}, "acme", "1.0")  # damaged
+    False
+    """
+    try:
+        files = records[normalize_name(project)][version]
+        return any(file_approved(records, project, version, name, sha256) for name, sha256 in files.items())
+    except Exception:
+        return False

@@ -1,0 +1,38 @@
+"""What the plugin's code outside a web request needs: the Pyramid registry TPP was configured on.
+
+The upload hook runs in devpi's notifier thread and the housekeeping in its own thread; both reach
+TPP's services through :func:`tpp_warehouse.scripting.scripted` on this registry, as TPP's jobs do.
+Neither the notifier nor a request may wait for the network, so they raise :attr:`Runtime.wake`
+and the housekeeper sends the notifications (:mod:`.jobs`).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from .host import DevpiHost
+
+__all__ = ["Runtime", "runtime_of"]
+
+_RUNTIMES: weakref.WeakKeyDictionary[Any, Runtime] = weakref.WeakKeyDictionary()
+
+
+class Runtime:
+    """One per devpi server process (its ``xom``)."""
+
+    def __init__(self, xom: Any, registry: Any, host: DevpiHost) -> None:
+        self.xom = xom
+        self.registry = registry
+        self.host = host
+        #: Set when new notifications wait in the outbox, or jobs in the queue.
+        self.wake = threading.Event()
+        #: Set when a policy was saved: an upload that waited for one can now open its request.
+        self.reconcile_soon = threading.Event()
+        _RUNTIMES[xom] = self
+
+
+def runtime_of(xom: Any) -> Runtime | None:
+    """The runtime set up for ``xom`` by the web configuration, or None (e.g. devpi-import)."""
+    return _RUNTIMES.get(xom)

@@ -1,0 +1,89 @@
+"""From an upload to a verifying request: ``devpiserver_on_upload`` opens or extends it.
+
+devpi calls the hook after the upload committed, once per stored file, in its notifier thread, on
+the primary and on replicas, and again after a crash (at least once). So the handler acts on the
+primary only, on release files only, sends every not-yet-approved file of the version (opening a
+request twice with the same files changes nothing), and catches everything: a raising hook would
+silence other plugins, and the files stay hidden anyway. Reconciliation (:mod:`.reconcile`) catches
+what failed, and opens the request of an upload that arrived before its project had a policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from tpp_core import ApprovalRequest, ReleaseFile, Sha256, canonicalize_project, person_id
+from tpp_warehouse.interfaces import IApprovalService
+from tpp_warehouse.scripting import scripted
+
+from .gate import Approvals, is_gated, normalize_name
+from .runtime import Runtime, runtime_of
+
+__all__ = ["Pending", "on_upload", "open_release", "pending"]
+
+log = logging.getLogger(__name__)
+
+
+class Pending(NamedTuple):
+    """The unapproved release files of one version of a ``tpp`` index, and who uploaded them."""
+
+    project: str
+    version: str
+    files: tuple[ReleaseFile, ...]
+    uploader: str
+
+
+def on_upload(stage: Any, project: str, version: str, link: Any) -> None:
+    """``devpiserver_on_upload``: see the module docstring."""
+    try:
+        if link.rel != "releasefile" or not is_gated(stage) or stage.xom.is_replica():
+            return
+        runtime = runtime_of(stage.xom)
+        found = pending(stage, project, version)
+        if runtime is None or not found.files:
+            return  # devpi-import without the web app, or nothing left to approve
+        request = open_release(runtime, found)
+        if request is None:
+            log.warning(
+                "tpp: no policy governs %s, so %s %s on %s stays hidden; set one and its request opens",
+                project,
+                project,
+                version,
+                stage.name,
+            )
+        else:
+            log.info("tpp: %s %s on %s awaits approval in request %s", project, version, stage.name, request.id)
+    except Exception:
+        log.exception("tpp: could not open the request for %s %s on %s", project, version, stage.name)
+
+
+def pending(stage: Any, project: str, version: str) -> Pending:
+    """The version's release files in ``stage`` that no record approves (read in the caller's tx)."""
+    approvals = Approvals(stage.xom, stage.username, stage.index)
+    files, uploader = [], None
+    for link in stage.get_releaselinks_perstage(normalize_name(project)):
+        sha256 = link.hashes.get("sha256")
+        if link.version == version and not approvals.file_approved(project, version, link.basename, sha256):
+            files.append(ReleaseFile(filename=link.basename, sha256=Sha256(sha256), size=link.entry.file_size()))
+            uploader = uploader or next((e["who"] for e in link.get_logs() if e.get("what") == "upload"), None)
+    return Pending(normalize_name(project), version, tuple(files), uploader or stage.username)
+
+
+def open_release(runtime: Runtime, found: Pending) -> ApprovalRequest | None:
+    """Open (or extend) the request for ``found``, in a TPP transaction of its own; None if no policy
+    governs the project."""
+    with scripted(runtime.registry) as scripted_request:
+        approvals = scripted_request.find_service(IApprovalService, context=None)
+        request: ApprovalRequest | None = approvals.open_release(
+            canonicalize_project(found.project),
+            found.version,
+            found.files,
+            person_id(found.uploader),
+            datetime.now(UTC),
+        )
+        scripted_request.tm.commit()
+    if request is not None:
+        runtime.wake.set()  # the approvers' notifications wait in the outbox
+    return request

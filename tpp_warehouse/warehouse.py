@@ -1,0 +1,273 @@
+"""TPP in a Warehouse-shaped registry: the host adapter, and the include that wires capture, hiding
+and quarantine storage into the host.
+
+Warehouse has no plugin hook, and ``pyramid.includes`` runs before its own includes, so the host
+includes TPP after configuring itself (see docs/warehouse.rst)::
+
+    config = warehouse.config.configure()
+    config.include("tpp_warehouse.warehouse")
+    application = config.make_wsgi_app()
+
+The shapes TPP relies on (:class:`Shapes`; Warehouse's by default, ``tpp.warehouse.shapes`` to point
+elsewhere): ``request.db`` (the host's session, joined to ``request.tm`` by zope.sqlalchemy),
+``request.user.username``, ``request.authentication_method`` (``"session"`` for a browser), the
+models' columns (``Project.name/normalized_name``, ``Release.project/version``,
+``File.release/filename/sha256_digest/size/path``, ``Role.user/project/role_name``,
+``User.username/is_superuser``, ``JournalEntry.name/version/action``) and an ``IFileStorage``
+registered with pyramid_services under the name ``archive``, whose ``store`` receives
+``meta["project"]``. TPP's tables live in the host's database (``tpp.database_url`` unset) so that
+holding a file commits with its upload.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+from pyramid.path import DottedNameResolver
+from pyramid_services import IServiceRegistry, ProxyFactory
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
+
+from .capture import install_capture, open_unopened
+from .hiding import REVEAL, install_hiding
+from .holds import PUBLISHING, PURGED, PURGING, Holds, is_gated
+from .interfaces import IHost
+from .quarantine import GatedFileStorage, IQuarantine, QuarantineError, Quarantines
+from .scripting import scripted
+from .settings import SettingsError, TPPSettings
+from .tasks import HOUSEKEEPING
+
+__all__ = ["WAREHOUSE", "Shapes", "WarehouseHost", "finish", "includeme", "reconcile"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shapes:
+    """Where a Warehouse-shaped host keeps what TPP uses: dotted names, resolved at include time."""
+
+    session: str
+    project: str
+    release: str
+    file: str
+    user: str
+    role: str
+    journal_entry: str
+    file_storage: str
+
+    @classmethod
+    def in_modules(cls, *, session: str, packaging: str, accounts: str, interfaces: str) -> Shapes:
+        """The shapes of a host laid out as Warehouse is: ``Session`` in ``session``, the packaging
+        models in ``packaging``, ``User`` in ``accounts``, ``IFileStorage`` in ``interfaces``."""
+        models = {
+            name: f"{packaging}:{name.title().replace('_', '')}" for name in ("project", "release", "file", "role")
+        }
+        return cls(
+            session=f"{session}:Session",
+            user=f"{accounts}:User",
+            journal_entry=f"{packaging}:JournalEntry",
+            file_storage=f"{interfaces}:IFileStorage",
+            **models,
+        )
+
+
+#: Warehouse's own (pypi/warehouse); a host shaped like it names its own in ``tpp.warehouse.shapes``.
+WAREHOUSE = Shapes.in_modules(
+    session="warehouse.db",
+    packaging="warehouse.packaging.models",
+    accounts="warehouse.accounts.models",
+    interfaces="warehouse.packaging.interfaces",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """The resolved shapes."""
+
+    session: Any
+    project: Any
+    release: Any
+    file: Any
+    user: Any
+    role: Any
+    journal_entry: Any
+    file_storage: Any
+
+
+def _reveal(statement: Any) -> Any:
+    return statement.execution_options(**{REVEAL: True})
+
+
+@implementer(IHost)
+class WarehouseHost:
+    """The host port over a Warehouse-shaped database; one per request (or job)."""
+
+    def __init__(self, session: Session, host: _Host, tm: Any, registry: Any, quarantine: IQuarantine) -> None:
+        self._session = session
+        self._host = host
+        self._tm = tm
+        self._registry = registry
+        self._quarantine = quarantine
+
+    @classmethod
+    def create_service(cls, context: object, request: Any) -> Self:
+        """The pyramid_services factory."""
+        registry = request.registry
+        public = registry["tpp.public_storage"](context, request)
+        return cls(request.db, registry["tpp.host"], request.tm, registry, registry["tpp.quarantines"](public))
+
+    def session_person(self, request: Any) -> PersonId | None:
+        method = getattr(request, "authentication_method", None)
+        if getattr(method, "value", method) != "session":
+            return None  # API tokens and basic auth never approve (I3)
+        return self.credential_person(request)
+
+    def credential_person(self, request: Any) -> PersonId | None:
+        username = getattr(request.user, "username", None)
+        return None if username is None else PersonId(username)
+
+    def may_manage(self, person: PersonId, scope: Scope) -> bool:
+        user = self._session.scalars(select(self._host.user).where(self._host.user.username == person)).first()
+        if user is None:
+            return False
+        if scope.kind is not ScopeKind.PROJECT:
+            return bool(user.is_superuser)  # a prefix spans projects: the registry's admins
+        return person in self.owners(ProjectName(scope.value))
+
+    def owners(self, project: ProjectName) -> frozenset[PersonId]:
+        h = self._host
+        query = (
+            select(h.user.username)
+            .join(h.role, h.role.user_id == h.user.id)
+            .join(h.project, h.role.project_id == h.project.id)
+            .where(h.project.normalized_name == project, h.role.role_name == "Owner")
+        )
+        return frozenset(PersonId(name) for name in self._session.scalars(query))
+
+    def publish(self, action: Publish) -> None:
+        """Mark the approved files publishing; after commit their bytes are promoted and they appear."""
+        rows = Holds(self._session).start(action.release.files, PUBLISHING)
+        for row in rows:
+            # The host's row must still hold the approved bytes (I1): sha256 from the File itself.
+            digest = self._session.scalars(
+                _reveal(select(self._host.file.sha256_digest).where(self._host.file.filename == row.filename))
+            ).first()
+            if digest != row.sha256:
+                raise QuarantineError(f"{row.filename} in the registry is not the approved file; not published")
+        self._after_commit([row.filename for row in rows])
+
+    def purge(self, action: Purge) -> None:
+        """Mark the files purging; after commit their quarantined bytes are deleted (they stay hidden)."""
+        rows = Holds(self._session).start(action.files, PURGING)
+        self._after_commit([row.filename for row in rows])
+
+    def _after_commit(self, filenames: list[str]) -> None:
+        def run(succeeded: bool) -> None:
+            if succeeded:
+                try:
+                    finish(self._registry, filenames)
+                except Exception:  # committed: the files stay hidden until reconcile finishes them
+                    log.exception("tpp: could not finish publishing or purging %s; reconcile will", filenames)
+
+        self._tm.get().addAfterCommitHook(run)
+
+    def finish_publishing(self, filenames: list[str] | None) -> int:
+        """Promote the bytes of publishing files, then show them and their release; returns how many."""
+        holds, done = Holds(self._session), 0
+        for row in holds.in_state(PUBLISHING, filenames):
+            if self._quarantine.contains(row.path):
+                self._quarantine.promote(row.path, row.sha256)
+            else:  # promoted by an attempt whose commit failed
+                log.warning("tpp: %s is no longer quarantined; assuming it was promoted", row.path)
+            holds.release(row.project, row.version)
+            holds.forget(row)
+            self._journal(row.project, row.version, f"tpp publish {row.filename}")
+            done += 1
+        return done
+
+    def finish_purging(self, filenames: list[str] | None) -> int:
+        """Delete the quarantined bytes of purging files; returns how many."""
+        rows = Holds(self._session).in_state(PURGING, filenames)
+        for row in rows:
+            self._quarantine.delete(row.path)
+            row.state = PURGED
+        return len(rows)
+
+    def _journal(self, project: str, version: str, action: str) -> None:
+        # A journal entry bumps the project's serial, so mirrors (bandersnatch) fetch it again.
+        name = self._session.scalars(
+            select(self._host.project.name).where(self._host.project.normalized_name == project)
+        ).first()
+        self._session.add(self._host.journal_entry(name=name or project, version=version, action=action))
+        self._session.flush()
+
+
+def finish(registry: Any, filenames: list[str] | None = None) -> dict[str, int]:
+    """Promote publishing files and delete purging ones (only ``filenames``, if given), in a
+    transaction of their own; returns how many of each."""
+    with scripted(registry) as request:
+        host = request.find_service(IHost, context=None)
+        done = {"published": host.finish_publishing(filenames), "purged": host.finish_purging(filenames)}
+        request.tm.commit()
+    return done
+
+
+def reconcile(registry: Any) -> dict[str, int]:
+    """Catch up after a crash: open requests for held files that have none, finish publishing and
+    purging. Safe to run at any time, and what a host's worker runs periodically."""
+    return {"opened": open_unopened(registry), **finish(registry)}
+
+
+def _resolve(settings: TPPSettings) -> _Host:
+    resolver = DottedNameResolver()
+    try:
+        shapes = resolver.resolve(settings.warehouse_shapes)
+        return _Host(**{f.name: resolver.resolve(getattr(shapes, f.name)) for f in fields(Shapes)})
+    except (ImportError, AttributeError, ValueError) as error:
+        raise SettingsError(f"tpp.warehouse.shapes: cannot import the host's shapes: {error}") from None
+
+
+def _wrap_archive_storage(config: Any, host: _Host) -> None:
+    """Put the quarantine in front of the host's archive storage, once the host registered it."""
+    services = config.registry.getUtility(IServiceRegistry)
+    inner = config.find_service_factory(host.file_storage, name="archive")
+    config.registry["tpp.public_storage"] = inner
+
+    def gated(context: object, request: Any) -> GatedFileStorage:
+        storage = inner(context, request)
+        quarantine = request.registry["tpp.quarantines"](storage)
+        return GatedFileStorage(storage, quarantine, lambda project: is_gated(request.db, project))
+
+    services.register_factory(ProxyFactory(gated), host.file_storage, context=None, name="archive")
+
+
+def includeme(config: Any) -> None:
+    config.include("tpp_warehouse")
+    settings: TPPSettings = config.registry["tpp.settings"]
+    if settings.database_url is not None:
+        raise SettingsError(
+            "tpp.database_url: must be left out for a Warehouse-shaped host; TPP's tables go into the"
+            " host's database, so that holding a file commits with its upload"
+        )
+    try:
+        config.registry["tpp.quarantines"] = Quarantines(settings)
+    except QuarantineError as error:
+        raise SettingsError(str(error)) from None
+    host = config.registry["tpp.host"] = _resolve(settings)
+    install_hiding(host.session, host.file, host.release, host.project)
+    install_capture(host.file, host.release)
+    config.include(".hiding")
+    config.include(".capture")
+    config.register_service_factory(WarehouseHost.create_service, IHost)
+    config.registry.setdefault(HOUSEKEEPING, []).append(reconcile)  # `tpp tick` and the worker catch up
+    # After the host's own registrations (order 0), whether they are committed already or not.
+    config.action(None, lambda: _wrap_archive_storage(config, host), order=10)
+
+
+def __dir__() -> list[str]:
+    return __all__

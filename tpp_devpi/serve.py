@@ -60,7 +60,7 @@ def _next_steps(url: str, password: str | None) -> str:
         f"TPP registry at {url} (devpi-server with the tpp plugin)\n"
         f"  approval pages: {url}/+tpp/requests   (sign in with a devpi user name and password)\n"
         f"{first}"
-        "Next steps:\n"
+        "Next steps (the clients they use: pip install devpi-client twine):\n"
         f"  1. a user:        devpi use {url} && devpi login root && devpi user -c alice email=alice@example.org\n"
         "  2. a tpp index:   devpi login alice && devpi index -c rel type=tpp volatile=False\n"
         f"  3. a device:      open {url}/+tpp/devices, sign in as alice, register a passkey or security key\n"

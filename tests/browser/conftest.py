@@ -1,0 +1,34 @@
+"""Journey J3 in real Chromium: one headless browser per session, a browser context per person.
+
+Without Chromium (``apt-get install chromium``) a developer's run skips these tests; with ``CI``
+set they fail. Playwright comes from pip and drives Debian's Chromium through ``executable_path``:
+``playwright install`` (which downloads a browser) is never needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests.common.services import require
+from tests.devpi.conftest import server, server_options  # noqa: F401 (devpi's live server, one per module)
+
+from .chromium import LAUNCH_ARGS, chromium_executable
+
+# Waiting for a page to show something (a ceremony, a reload) is generous; nothing asserts on time.
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium, shared by every browser test (each person gets a fresh context)."""
+    executable = require("Chromium", chromium_executable)
+    with sync_playwright() as playwright:
+        browser = require(
+            "Chromium",
+            lambda: playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS),
+        )
+        yield browser
+        browser.close()

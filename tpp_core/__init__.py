@@ -29,7 +29,7 @@ from .identifiers import (
 )
 from .interfaces import IAuditLog, IClock, INotifier, IPolicyStore, IRegistryHost, IRequestStore
 from .manifest import NONCE_SIZE, Verdict, build_manifest, check_challenge, make_challenge, manifest_digest
-from .policy import ApprovalGroup, Policy, Scope, ScopeKind, select_policy
+from .policy import DEFAULT_GROUP, ApprovalGroup, Policy, Scope, ScopeKind, default_policy, select_policy
 from .quorum import Quorum, Shortfall, assign_seats, evaluate
 from .request import ApprovalRequest, Decision
 from .states import TERMINAL, TRANSITIONS, RequestState, next_state
@@ -47,6 +47,7 @@ __all__ = [
     "TERMINAL",
     "TRANSITIONS",
     "Action",
+    "DEFAULT_GROUP",
     "ApplyPolicy",
     "Approval",
     "ApprovalGroup",
@@ -98,6 +99,7 @@ __all__ = [
     "check_can_approve",
     "check_challenge",
     "check_enrolment",
+    "default_policy",
     "evaluate",
     "link",
     "make_challenge",

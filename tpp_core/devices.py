@@ -1,10 +1,12 @@
 """Device enrolment rules (invariant I6).
 
-A person's first device is a bootstrap: it is allowed, and the adapter announces it to the project's
-co-owners. Every further device needs a WebAuthn assertion from one of the same person's devices (the
-voucher), and the adapter tells the person's other devices. A new device may approve only once its
-cooldown has passed, which gives the owner time to notice a device they did not add; removal is
-immediate and needs no rule.
+Only a person who never had a device enrols a first one on their own (the bootstrap), and the adapter
+announces it to the project's co-owners. Every further device needs a WebAuthn assertion from one of
+the same person's devices (the voucher), and the adapter tells the person's other devices. A person who
+had devices and lost them all is *recovered*: someone else (a co-owner, or the registry's admin) vouched
+for them, never their password alone, and the adapter announces that as it does a bootstrap. A new
+device may approve only once its cooldown has passed, which gives the owner time to notice a device
+they did not add; removal is immediate.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -13,6 +15,8 @@ immediate and needs no rule.
 <Enrolment.BOOTSTRAP: 'bootstrap'>
 >>> check_enrolment(person="ann", credential_id=b"key", devices=[phone], voucher=phone)
 <Enrolment.VOUCHED: 'vouched'>
+>>> check_enrolment(person="ann", credential_id=b"new", devices=[], voucher=None, had_devices=True, recovered_by="cora")
+<Enrolment.RECOVERED: 'recovered'>
 >>> may_approve(phone, at=t + timedelta(hours=1), cooldown=timedelta(days=1))
 False
 """
@@ -35,6 +39,7 @@ class Enrolment(enum.Enum):
 
     BOOTSTRAP = "bootstrap"  # the person's first device: announce to the co-owners
     VOUCHED = "vouched"  # approved by another device of the person: tell their other devices
+    RECOVERED = "recovered"  # all devices lost, someone else vouched: announce to the co-owners
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,29 +52,46 @@ class Device:
 
 
 def check_enrolment(
-    *, person: PersonId, credential_id: bytes, devices: Iterable[Device], voucher: Device | None
+    *,
+    person: PersonId,
+    credential_id: bytes,
+    devices: Iterable[Device],
+    voucher: Device | None,
+    had_devices: bool = False,
+    recovered_by: PersonId | None = None,
 ) -> Enrolment:
     """Decide whether ``person`` may enrol the credential ``credential_id``.
 
     ``devices`` are all enrolled devices (any person); ``voucher`` is the device whose assertion the
-    adapter verified for this enrolment, if any.
+    adapter verified for this enrolment, if any; ``had_devices`` says whether the person ever had a
+    device (the adapter reads its audit log); ``recovered_by`` is the person whose unexpired recovery
+    voucher for ``person`` the adapter holds, if any.
 
     :raises EnrolmentRefused: if the credential is already enrolled, a second device comes without a
-        voucher, or the voucher is not one of the person's current devices.
+        voucher, the voucher is not one of the person's current devices, or a person who had devices
+        comes without someone else's recovery voucher.
     """
     known = list(devices)
     if any(d.credential_id == credential_id for d in known):
         raise EnrolmentRefused("this authenticator is already enrolled")
     own = [d for d in known if d.person == person]
-    if not own:
-        if voucher is not None:
+    if voucher is not None:
+        if not own:
             raise EnrolmentRefused(f"{person} has no device that could vouch for a new one")
-        return Enrolment.BOOTSTRAP
-    if voucher is None:
+        if voucher not in own:
+            raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
+        return Enrolment.VOUCHED
+    if recovered_by is not None and recovered_by != person:
+        return Enrolment.RECOVERED  # the adapter removes the devices the person still has: lost ones
+    if own:
         raise EnrolmentRefused(f"{person} already has a device; confirm the new one with it")
-    if voucher not in own:
-        raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
-    return Enrolment.VOUCHED
+    if had_devices:
+        # A password alone must not replace lost (or removed) devices: someone else must vouch.
+        raise EnrolmentRefused(
+            f"{person} had devices before; to enrol a new one, ask an owner of a project you approve"
+            " for, or the registry's admin, for a recovery voucher"
+        )
+    return Enrolment.BOOTSTRAP
 
 
 def may_approve(device: Device, *, at: datetime, cooldown: timedelta) -> bool:

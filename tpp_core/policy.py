@@ -27,9 +27,12 @@ from .errors import InvalidInput, InvalidPolicy
 from .identifiers import PersonId, ProjectName, canonicalize_prefix, canonicalize_project, person_id
 from .quorum import assign_seats
 
-__all__ = ["ApprovalGroup", "Policy", "Scope", "ScopeKind", "select_policy"]
+__all__ = ["DEFAULT_GROUP", "ApprovalGroup", "Policy", "Scope", "ScopeKind", "default_policy", "select_policy"]
 
 _GROUP_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?")
+
+#: The group of a project's default policy; no name a person writes looks like it.
+DEFAULT_GROUP = "(Default)"
 
 
 class ScopeKind(enum.Enum):
@@ -102,7 +105,7 @@ class ApprovalGroup:
     excluded: frozenset[PersonId] = frozenset()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _GROUP_NAME.fullmatch(self.name):
+        if not isinstance(self.name, str) or not (self.name == DEFAULT_GROUP or _GROUP_NAME.fullmatch(self.name)):
             raise InvalidPolicy(f"invalid group name {self.name!r}: use 1-64 letters, digits, spaces, '.', '_' or '-'")
         if isinstance(self.seats, bool) or not isinstance(self.seats, int) or self.seats < 1:
             raise InvalidPolicy(f"group {self.name!r}: seats must be a whole number of at least 1, got {self.seats!r}")
@@ -289,6 +292,20 @@ def _group_from_dict(data: object, where: str) -> ApprovalGroup:
         exclude_uploader=exclude_uploader,
         excluded=_people(fields.get("excluded", []), f"{where}.excluded"),
     )
+
+
+def default_policy(project: ProjectName, owners: Iterable[PersonId]) -> Policy:
+    """The policy a project gets when its name is first claimed and no prefix policy governs it:
+    one of its owners approves (invariant I5). Every later change is approved under it.
+
+    >>> policy = default_policy(canonicalize_project("Acme"), ["ann"])
+    >>> (str(policy.scope), policy.version, [(g.name, sorted(g.members), g.seats) for g in policy.groups])
+    ('acme', 1, [('(Default)', ['ann'], 1)])
+
+    :raises InvalidPolicy: if ``owners`` is empty.
+    """
+    group = ApprovalGroup(name=DEFAULT_GROUP, members=frozenset(person_id(o) for o in owners))
+    return Policy(scope=Scope.project(project), version=1, groups=(group,))
 
 
 def select_policy(policies: Iterable[Policy], project: ProjectName) -> Policy | None:

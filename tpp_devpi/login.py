@@ -4,6 +4,10 @@ devpi has no browser sessions, and TPP's pages must never accept devpi's basic a
 ``X-Devpi-Auth`` (invariant I3). So the plugin has its own form: the password is checked by devpi's
 user model, and the answer is a signed, HTTP-only session cookie (Pyramid's signed-cookie session,
 keyed from devpi's server secret) naming the user. A page reached without it sends the browser here.
+
+The password is also devpi's upload credential, so it only *signs in*: the form then sends the browser
+to TPP's confirmation page, where one of the person's devices completes the sign-in (or a person with
+no device yet enrols their first). Without that, the session may read but change nothing.
 """
 
 from __future__ import annotations
@@ -67,7 +71,8 @@ def sign_in(request: Any) -> Any:
     request.session.invalidate()
     request.session[SESSION_KEY] = user.name
     request.session.new_csrf_token()
-    return HTTPSeeOther(location=target)
+    # The password only signs in; the sign-in is completed with a device (or a first one enrolled).
+    return HTTPSeeOther(location=request.route_path("tpp.confirm", _query={"next": target}))
 
 
 def sign_out(request: Any) -> HTTPSeeOther:

@@ -64,9 +64,10 @@ def _next_steps(url: str, password: str | None) -> str:
         f"  1. a user:        devpi use {url} && devpi login root && devpi user -c alice email=alice@example.org\n"
         "  2. a tpp index:   devpi login alice && devpi index -c rel type=tpp volatile=False\n"
         f"  3. a device:      open {url}/+tpp/devices, sign in as alice, register a passkey or security key\n"
-        f"  4. upload:        twine upload --repository-url {url}/alice/rel/ -u alice dist/*   (stays hidden)\n"
-        f"  5. a policy:      open {url}/+tpp/policies/project/<project> and save who must approve\n"
-        f"  6. approve at {url}/+tpp/requests, then: pip install --index-url {url}/alice/rel/+simple/ <project>\n"
+        f"  4. upload:        twine upload --repository-url {url}/alice/rel/ -u alice dist/*   (stays hidden;\n"
+        "                     the project gets its default policy, alice, and its request opens)\n"
+        f"  5. approve at {url}/+tpp/requests, then: pip install --index-url {url}/alice/rel/+simple/ <project>\n"
+        f"  6. more approvers: invite them at {url}/+tpp/policies/project/<project>, then propose the new policy\n"
     )
 
 

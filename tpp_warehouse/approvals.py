@@ -68,7 +68,7 @@ class ApprovalService(Service):
     def open_release(
         self, project: ProjectName, version: str, files: tuple[ReleaseFile, ...], uploader: PersonId, at: datetime
     ) -> ApprovalRequest | None:
-        policy = PolicyService(self._session, self._settings, self._host).governing(project)
+        policy = PolicyService(self._session, self._settings, self._host).claim_default(project, uploader, at)
         if policy is None:
             return None
         open_record = self._requests.verifying_release(project, version)

@@ -24,7 +24,7 @@ from .models import ChallengeRecord
 __all__ = ["PURPOSES", "Ceremony", "ChallengeStore"]
 
 #: What a challenge may be used for; one issued for one purpose is refused for any other.
-PURPOSES = frozenset({"approve", "reject", "register", "vouch"})
+PURPOSES = frozenset({"approve", "confirm", "reject", "register", "vouch"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,6 @@
-"""Devices: enrolling (a first device bootstraps, every later one is vouched for), listing, renaming,
-removing, and which devices are past their cooldown (invariant I6).
+"""Devices: enrolling (a first device bootstraps, every later one is vouched for, a lost set is
+recovered through someone else's voucher), confirming a session, listing, renaming, removing, and
+which devices are past their cooldown (invariant I6).
 
 Usage::
 
@@ -9,6 +10,9 @@ Usage::
     record = devices.finish_enrolment("ann", "Phone", (register.id, created_json), (vouch.id, got_json), now)
     devices.usable("ann", now)                             # devices past the cooldown may approve
     devices.remove("ann", record.id, now)                  # at once
+    confirm = devices.begin_confirmation("ann", now)       # a session proves a device (tpp_warehouse.security)
+    device = devices.finish_confirmation("ann", (confirm.id, got_json), now)
+    devices.recover("cora", "ann", now)                    # cora vouches for ann, who lost every device
 
 Every check runs before the first row is written, so a refused enrolment writes nothing but the
 deletion of its challenges, which are used up before anything is verified. That deletion belongs to
@@ -23,7 +27,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
@@ -33,6 +37,7 @@ from tpp_core import (
     EnrolmentRefused,
     InvalidInput,
     NotFound,
+    PermissionDenied,
     PersonId,
     ProjectName,
     RecordAudit,
@@ -45,7 +50,7 @@ from .audit import DatabaseAuditLog
 from .challenges import Ceremony, ChallengeStore
 from .db import serialize
 from .interfaces import IDeviceService, IHost
-from .models import DeviceRecord
+from .models import AuditRecord, DeviceRecord, RecoveryRecord
 from .notifications import Outbox
 from .policies import PolicyStore
 from .push import check_subscription
@@ -94,6 +99,16 @@ class DeviceService(Service):
 
     def begin_enrolment(self, person: PersonId, at: datetime) -> tuple[Ceremony, Ceremony | None]:
         own = [d.credential_id for d in self.devices(person)]
+        if not own:
+            # Say it before the browser creates a credential that could never be stored.
+            check_enrolment(
+                person=person,
+                credential_id=b"",
+                devices=(),
+                voucher=None,
+                had_devices=self.had_devices(person),
+                recovered_by=self._recovery_voucher(person, at),
+            )
         register_id, register_nonce = self._challenges.issue(purpose="register", person=person, request_id=None, at=at)
         register = Ceremony(
             id=register_id,
@@ -136,18 +151,7 @@ class DeviceService(Service):
         voucher: DeviceRecord | None = None
         new_sign_count = 0
         if vouch is not None:
-            got, vouch_nonce = vouch[1], vouch_nonces[0]
-            voucher = self.by_credential(person, credential_id_of(got))
-            if voucher is None:
-                raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
-            new_sign_count = verify_assertion(
-                credential=got,
-                challenge=vouch_nonce,
-                rp_id=self._settings.rp_id,
-                origins=self._settings.origins,
-                public_key=voucher.public_key,
-                sign_count=voucher.sign_count,
-            ).new_sign_count
+            voucher, new_sign_count = self._own_assertion(person, vouch[1], vouch_nonces[0])
         credential = verify_registration(
             credential=created, challenge=register_nonce, rp_id=self._settings.rp_id, origins=self._settings.origins
         )
@@ -156,16 +160,21 @@ class DeviceService(Service):
                 or_(DeviceRecord.person == person, DeviceRecord.credential_id == credential.credential_id)
             )
         )
+        recovered_by = None if voucher is not None else self._recovery_voucher(person, at)
         enrolment = check_enrolment(
             person=person,
             credential_id=credential.credential_id,
             devices=[as_core_device(d) for d in related],
             voucher=None if voucher is None else as_core_device(voucher),
+            had_devices=self.had_devices(person),
+            recovered_by=recovered_by,
         )
 
         # Every check passed: write.
         if voucher is not None:
             voucher.sign_count = new_sign_count
+        if enrolment is Enrolment.RECOVERED:
+            self._use_recovery_voucher(person, at)
         record = DeviceRecord(
             person=person,
             name=name,
@@ -188,15 +197,138 @@ class DeviceService(Service):
                 "enrolment": enrolment.value,
                 "credential_id": credential.credential_id.hex(),
                 "vouched_by": None if voucher is None else voucher.id,
+                "recovered_by": recovered_by,
             },
         )
-        # The person's devices hear of it, the new one included. A first device needed no voucher,
-        # so the people who share a policy with this person hear of it too (I6).
+        # The person's devices hear of it, the new one included. A first or recovered device had no
+        # voucher of the person's own, so the people who share a policy with them hear of it too (I6).
         outbox = Outbox(self._session, at=at)
         outbox.tell({person}, f"device:{record.id}", "device-enrolled")
         if enrolment is Enrolment.BOOTSTRAP:
             outbox.tell(self._co_owners(person), f"device:{record.id}", "device-bootstrapped")
+        if enrolment is Enrolment.RECOVERED and recovered_by is not None:
+            outbox.tell(self._co_owners(person) | {recovered_by}, f"device:{record.id}", "device-recovered")
         return record
+
+    def had_devices(self, person: PersonId) -> bool:
+        """Whether the person ever enrolled a device (the audit log keeps it after removals)."""
+        query = select(AuditRecord.seq).where(AuditRecord.actor == person, AuditRecord.kind == "tpp:device:enrolled")
+        return self._session.scalars(query.limit(1)).first() is not None
+
+    def recover(self, voucher: PersonId, person: PersonId, at: datetime) -> RecoveryRecord:
+        """``voucher`` vouches that ``person``, who lost their devices, may enrol a new one (which then
+        replaces those they still have). Audited, and announced to the person's co-owners.
+
+        :raises PermissionDenied: unless ``voucher`` is the registry's admin, or may manage a scope
+            whose policy in force names ``person``; never for oneself.
+        :raises InvalidInput: if ``person`` never had a device (they enrol a first one themselves).
+        """
+        if voucher == person:
+            raise PermissionDenied("nobody can vouch for themselves; ask a co-owner or the registry's admin")
+        if not self._may_vouch(voucher, person):
+            raise PermissionDenied(
+                f"only the registry's admin, or an owner of a project {person} approves for, may vouch for {person}"
+            )
+        if not self.had_devices(person):
+            raise InvalidInput(f"{person} never had a device: they enrol their first one themselves")
+        self._session.execute(  # one voucher at a time: a new one replaces an unused one
+            update(RecoveryRecord)
+            .where(RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None))
+            .values(used_at=at, expires_at=at)
+        )
+        record = RecoveryRecord(
+            person=person, granted_by=voucher, granted_at=at, expires_at=at + self._settings.recovery_lifetime
+        )
+        self._session.add(record)
+        self._session.flush()
+        self._record(
+            at,
+            "tpp:device:recovery-vouched",
+            voucher,
+            f"person:{person}",
+            {"person": person, "expires_at": record.expires_at.isoformat()},
+        )
+        Outbox(self._session, at=at).tell(
+            self._co_owners(person) - {voucher}, f"recovery:{record.id}", "recovery-vouched"
+        )
+        return record
+
+    def begin_confirmation(self, person: PersonId, at: datetime) -> Ceremony:
+        """The assertion ceremony with which a session proves one of the person's devices.
+
+        :raises EnrolmentRefused: if the person has no device to confirm with.
+        """
+        own = [d.credential_id for d in self.devices(person)]
+        if not own:
+            raise EnrolmentRefused(f"{person} has no device yet: enrol one on the devices page")
+        ceremony_id, nonce = self._challenges.issue(purpose="confirm", person=person, request_id=None, at=at)
+        return Ceremony(
+            id=ceremony_id, options=assertion_options(rp_id=self._settings.rp_id, challenge=nonce, credential_ids=own)
+        )
+
+    def finish_confirmation(self, person: PersonId, ceremony: tuple[str, str], at: datetime) -> DeviceRecord:
+        """Verify the assertion of :meth:`begin_confirmation`; returns the device that made it.
+
+        :raises EnrolmentRefused: if the assertion is not from one of the person's devices.
+        :raises WebAuthnRejected, InvalidInput: for a bad or replayed assertion.
+        """
+        ceremony_id, got = ceremony
+        nonce = self._challenges.consume(ceremony_id, purpose="confirm", person=person, request_id=None, at=at)
+        device, sign_count = self._own_assertion(person, got, nonce)
+        device.sign_count = sign_count
+        self._audit(at, "tpp:device:confirmed-session", person, device, {"name": device.name})
+        return device
+
+    def confirms(self, person: PersonId, device_id: object) -> bool:
+        """Whether ``device_id`` is still one of the person's devices (a session's proof lapses when
+        the device that gave it is removed)."""
+        try:
+            self._own_device(person, device_id)
+        except NotFound:
+            return False
+        return True
+
+    def _own_assertion(self, person: PersonId, got: str, nonce: bytes) -> tuple[DeviceRecord, int]:
+        """The person's device that signed ``nonce`` in the assertion ``got``, and its new sign count
+        (for the caller to store once every other check has passed)."""
+        device = self.by_credential(person, credential_id_of(got))
+        if device is None:
+            raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
+        verified = verify_assertion(
+            credential=got,
+            challenge=nonce,
+            rp_id=self._settings.rp_id,
+            origins=self._settings.origins,
+            public_key=device.public_key,
+            sign_count=device.sign_count,
+        )
+        return device, verified.new_sign_count
+
+    def _may_vouch(self, voucher: PersonId, person: PersonId) -> bool:
+        if self._host.is_admin(voucher):
+            return True
+        return any(
+            person in policy.people and self._host.may_manage(voucher, policy.scope)
+            for policy in PolicyStore(self._session).policies()
+        )
+
+    def _recovery_voucher(self, person: PersonId, at: datetime) -> PersonId | None:
+        """Who vouched for the person's recovery, if a voucher is unused and unexpired at ``at``."""
+        query = select(RecoveryRecord).where(
+            RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None), RecoveryRecord.expires_at > at
+        )
+        record = self._session.scalars(query.order_by(RecoveryRecord.id.desc())).first()
+        return None if record is None else PersonId(record.granted_by)
+
+    def _use_recovery_voucher(self, person: PersonId, at: datetime) -> None:
+        """Mark the voucher used, and remove the devices the person lost (audited one by one)."""
+        self._session.execute(
+            update(RecoveryRecord)
+            .where(RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None))
+            .values(used_at=at)
+        )
+        for lost in self.devices(person):
+            self.remove(person, lost.id, at)
 
     def _co_owners(self, person: PersonId) -> set[PersonId]:
         """Everyone named with ``person`` in a policy in force, and the owners of those projects."""
@@ -262,15 +394,7 @@ class DeviceService(Service):
         if record is not None and record.push_subscription == subscription:
             record.push_subscription = None
             self._session.flush()
-            DatabaseAuditLog(self._session).record(
-                RecordAudit(
-                    at=at,
-                    kind="tpp:device:push-gone",
-                    actor=None,
-                    subject=f"device:{record.id}",
-                    data={"status": status},
-                )
-            )
+            self._record(at, "tpp:device:push-gone", None, f"device:{record.id}", {"status": status})
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -316,9 +440,10 @@ class DeviceService(Service):
         return name
 
     def _audit(self, at: datetime, kind: str, person: PersonId, record: DeviceRecord, data: dict[str, Any]) -> None:
-        DatabaseAuditLog(self._session).record(
-            RecordAudit(at=at, kind=kind, actor=person, subject=f"device:{record.id}", data=data)
-        )
+        self._record(at, kind, person, f"device:{record.id}", data)
+
+    def _record(self, at: datetime, kind: str, actor: PersonId | None, subject: str, data: dict[str, Any]) -> None:
+        DatabaseAuditLog(self._session).record(RecordAudit(at=at, kind=kind, actor=actor, subject=subject, data=data))
 
 
 def _user_handle(person: PersonId) -> bytes:

@@ -11,7 +11,15 @@ from typing import Any
 
 from tpp_core import InvalidInput, NotFound
 
-__all__ = ["MAX_BODY", "ceremony_answer", "json_object", "optional_text", "record_id", "required_text"]
+__all__ = [
+    "MAX_BODY",
+    "ceremony_answer",
+    "json_object",
+    "optional_text",
+    "record_id",
+    "required_field",
+    "required_text",
+]
 
 #: The largest JSON body TPP's endpoints read; a WebAuthn answer is a few KiB (the service caps a
 #: credential at 16 KiB), so anything much larger is refused before it is parsed.
@@ -37,6 +45,17 @@ def json_object(request: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(f"the request body must be a JSON object, got {_kind(value)}")
     return value
+
+
+def required_field(request: Any, name: str, missing: str) -> str:
+    """The form field ``name`` as stripped text.
+
+    :raises InvalidInput: with the message ``missing`` if it is missing, empty, sent twice, or a file.
+    """
+    values = request.POST.getall(name)
+    if len(values) != 1 or not isinstance(values[0], str) or not values[0].strip():
+        raise InvalidInput(missing)
+    return str(values[0]).strip()
 
 
 def required_text(body: dict[str, Any], name: str, *, where: str = "") -> str:

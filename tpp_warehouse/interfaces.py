@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Scope, Verdict
 
     from .challenges import Ceremony
-    from .models import DeviceRecord, InvitationRecord, PolicyRecord
+    from .models import DeviceRecord, InvitationRecord, PolicyRecord, RecoveryRecord
 
 __all__ = ["IApprovalService", "IDeviceService", "IHost", "IInvitationService", "IPolicyService"]
 
@@ -46,6 +46,10 @@ class IHost(IRegistryHost):
 
     def owners(project: ProjectName) -> frozenset[PersonId]:
         """Return the project's owners in the host; they hear about its requests' outcomes."""
+
+    def is_admin(person: PersonId) -> bool:
+        """Return whether ``person`` administers the registry (devpi's root, Warehouse's admins); they
+        may vouch for anyone's recovery after all their devices were lost."""
 
 
 class IDeviceService(Interface):
@@ -74,6 +78,24 @@ class IDeviceService(Interface):
 
     def remove(person: PersonId, device_id: int, at: datetime) -> None:
         """Remove one of the person's devices at once, and audit it. Raises NotFound."""
+
+    def had_devices(person: PersonId) -> bool:
+        """Return whether the person ever enrolled a device (then a password alone enrols no new one)."""
+
+    def recover(voucher: PersonId, person: PersonId, at: datetime) -> RecoveryRecord:
+        """Vouch that ``person``, who lost their devices, may enrol one new device (which replaces the
+        others); audited and announced. Raises PermissionDenied, InvalidInput."""
+
+    def begin_confirmation(person: PersonId, at: datetime) -> Ceremony:
+        """Return the assertion ceremony with which a session proves one of the person's devices.
+        Raises EnrolmentRefused (no device)."""
+
+    def finish_confirmation(person: PersonId, ceremony: tuple[str, str], at: datetime) -> DeviceRecord:
+        """Verify that assertion (ceremony id, credential JSON), audit it, and return the device.
+        Raises EnrolmentRefused, WebAuthnRejected, InvalidInput."""
+
+    def confirms(person: PersonId, device_id: object) -> bool:
+        """Return whether ``device_id`` is still one of the person's devices."""
 
     def subscribe(person: PersonId, device_id: int, subscription: object, at: datetime) -> DeviceRecord:
         """Store the browser's ``PushSubscription.toJSON()`` on one of the person's devices, or
@@ -122,6 +144,10 @@ class IPolicyService(Interface):
     def pending(scope: Scope) -> list[ApprovalRequest]:
         """Return the scope's policy changes that await approval, oldest first."""
 
+    def claim_default(project: ProjectName, by: PersonId, at: datetime) -> Policy | None:
+        """Return the policy governing ``project``; without one, store and audit its default policy
+        (a group "(Default)" of its owners in the host) and return that. None if it has no owner."""
+
     def propose(person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         """Apply the scope's first policy at once (returns None), or open a policy-change request
         approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy
@@ -136,7 +162,8 @@ class IApprovalService(Interface):
         project: ProjectName, version: str, files: tuple[ReleaseFile, ...], uploader: PersonId, at: datetime
     ) -> ApprovalRequest | None:
         """Open a request for an upload to a gated project, or add the files to the verifying
-        request of the same version. Returns None when no policy governs the project."""
+        request of the same version. A project without a policy gets its default one first
+        (:meth:`IPolicyService.claim_default`); returns None only if the host names no owner."""
 
     def get(request_id: RequestId) -> ApprovalRequest:
         """Return the request. Raises NotFound."""

@@ -23,6 +23,7 @@ __all__ = [
     "InvitationRecord",
     "NotificationRecord",
     "PolicyRecord",
+    "RecoveryRecord",
     "RequestFileRecord",
     "RequestRecord",
 ]
@@ -49,6 +50,21 @@ class DeviceRecord(Model):
     push_subscription: Mapped[dict[str, Any] | None]
 
     __table_args__ = (UniqueConstraint("person", "name"),)
+
+
+class RecoveryRecord(Model):
+    """A recovery voucher: someone else vouched that ``person``, who had devices and lost them all,
+    may enrol a new one (invariant I6). Used once, within its lifetime; kept as the record of who vouched."""
+
+    __tablename__ = "tpp_recoveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person: Mapped[str] = mapped_column(String(_PERSON), index=True)
+    granted_by: Mapped[str] = mapped_column(String(_PERSON))
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Set when the new device is enrolled with it; a used voucher vouches for nothing more.
+    used_at: Mapped[datetime | None]
 
 
 class PolicyRecord(Model):
@@ -182,6 +198,9 @@ class AuditRecord(Model):
     data: Mapped[dict[str, Any]]
     prev: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    # "Did this person ever have a device?" is asked of the log at every enrolment (tpp_core.devices).
+    __table_args__ = (Index("ix_tpp_audit_actor_kind", "actor", "kind"),)
 
 
 class NotificationRecord(Model):

@@ -1,9 +1,11 @@
-"""Policies: the first one for a scope is set by someone who manages it; every later change is a
-request approved under the policy in force (invariant I5).
+"""Policies: a project's first upload gives it a default policy (its owners approve) unless a prefix
+policy governs it; a scope without a policy gets its first one from someone who manages it; every
+later change is a request approved under the policy in force (invariant I5).
 
 Usage::
 
     policies = PolicyService(session, settings, host)
+    policies.claim_default("acme", "ann", now)   # the policy in force, or the new "(Default)" one
     policies.propose("ann", Policy(scope=Scope.project("acme"), version=1, groups=...), now)  # -> None
     policies.propose("ann", <version 2>, now)   # -> the id of a policy-change request to approve
 """
@@ -30,6 +32,7 @@ from tpp_core import (
     ProjectName,
     RequestId,
     Scope,
+    default_policy,
     select_policy,
 )
 
@@ -134,6 +137,21 @@ class PolicyService(Service):
 
     def pending(self, scope: Scope) -> list[ApprovalRequest]:
         return RequestStore(self._session).changing(scope.kind.value, scope.value)
+
+    def claim_default(self, project: ProjectName, by: PersonId, at: datetime) -> Policy | None:
+        """The policy governing ``project``; if there is none, its default policy (its owners in the
+        host approve), stored and audited now. None only if the host names no owner (I5).
+
+        Called as a gated project's first upload is seen, so no project is ever without a policy.
+        """
+        governing = self.governing(project)
+        owners = self._host.owners(project)
+        if governing is not None or not owners:
+            return governing
+        policy = default_policy(project, owners)
+        self._store.add(policy, by=by, at=at, request_id=None)
+        DatabaseAuditLog(self._session).record(policy_applied(policy, at=at, by=by, request=None))
+        return policy
 
     def propose(self, person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         if not self._host.may_manage(person, policy.scope):

@@ -8,6 +8,10 @@ __all__ = ["ROUTES", "includeme"]
 
 #: route name -> path below the prefix
 ROUTES = {
+    "tpp.confirm": "/confirm",
+    "tpp.confirm.begin": "/confirm/begin",
+    "tpp.confirm.finish": "/confirm/finish",
+    "tpp.recover": "/recoveries",
     "tpp.devices": "/devices",
     "tpp.devices.begin": "/devices/begin",
     "tpp.devices.finish": "/devices/finish",

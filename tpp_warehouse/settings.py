@@ -461,6 +461,18 @@ _SETTINGS = (
         _duration(minimum=timedelta(seconds=30), maximum=timedelta(hours=1), rule="must be between 30s and 1h"),
         _DURATION_EXPECTED,
     ),
+    _Setting(
+        "tpp.confirmation_lifetime",
+        "confirmation_lifetime",
+        _duration(minimum=timedelta(minutes=1), maximum=timedelta(days=7), rule="must be between 1m and 7d"),
+        _DURATION_EXPECTED,
+    ),
+    _Setting(
+        "tpp.recovery_lifetime",
+        "recovery_lifetime",
+        _duration(minimum=timedelta(minutes=5), maximum=timedelta(days=30), rule="must be between 5m and 30d"),
+        _DURATION_EXPECTED,
+    ),
     _Setting("tpp.redis_url", "redis_url", _redis_url, _REDIS_EXPECTED),
     _Setting("tpp.queue_name", "queue_name", _queue_name, _QUEUE_EXPECTED),
     _Setting("tpp.vapid.private_key", "vapid_private_key", _vapid_private_key, _VAPID_KEY_EXPECTED),
@@ -535,6 +547,11 @@ class TPPSettings:
     request_lifetime: timedelta = timedelta(days=7)
     #: ``tpp.challenge_lifetime``: how long a WebAuthn challenge stays valid.
     challenge_lifetime: timedelta = timedelta(minutes=5)
+    #: ``tpp.confirmation_lifetime``: how long a session stays confirmed with a device; changing
+    #: anything in TPP needs a confirmed session (the host's password or session alone cannot).
+    confirmation_lifetime: timedelta = timedelta(hours=12)
+    #: ``tpp.recovery_lifetime``: how long a recovery voucher for a person who lost every device is valid.
+    recovery_lifetime: timedelta = timedelta(hours=24)
     #: ``tpp.redis_url``: where rq queues jobs, or None to run them in-process after each commit.
     #: Left out of the repr because a URL may hold a password.
     redis_url: str | None = field(default=None, repr=False)

@@ -132,12 +132,13 @@ class WarehouseHost:
         return None if username is None else PersonId(username)
 
     def may_manage(self, person: PersonId, scope: Scope) -> bool:
-        user = self._session.scalars(select(self._host.user).where(self._host.user.username == person)).first()
-        if user is None:
-            return False
         if scope.kind is not ScopeKind.PROJECT:
-            return bool(user.is_superuser)  # a prefix spans projects: the registry's admins
+            return self.is_admin(person)  # a prefix spans projects: the registry's admins
         return person in self.owners(ProjectName(scope.value))
+
+    def is_admin(self, person: PersonId) -> bool:
+        user = self._session.scalars(select(self._host.user).where(self._host.user.username == person)).first()
+        return user is not None and bool(user.is_superuser)
 
     def owners(self, project: ProjectName) -> frozenset[PersonId]:
         h = self._host

@@ -103,6 +103,13 @@ class Person:
         """Make the authenticator's next answers wrong (``isBogusSignature``, ``isBadUV``) or honest again."""
         self.cdp.send("WebAuthn.setResponseOverrideBits", {"authenticatorId": self.authenticator, **HONEST, **bits})
 
+    def confirm(self) -> Page:
+        """Complete the sign-in with this browser's device on the confirmation page."""
+        page = self.open("/confirm")
+        page.click("#confirm-device button[type=submit]")
+        page.wait_for_url(lambda url: "/confirm" not in url)
+        return page
+
     def enrol(self, device: str) -> Page:
         """Add this browser as a device on the devices page; waits until the page lists it."""
         page = self.open("/devices")

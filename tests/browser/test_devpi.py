@@ -91,6 +91,10 @@ def test_a_second_device_is_confirmed_by_the_first(chromium: Browser, server: De
     expect(page.locator("#devices")).to_contain_text("first device (your co-owners were told)")
 
     phone = signed_in(chromium, server, "erin", phone=True)
+    # erin has a device: the sign-in continues on the confirmation page, which fits a phone.
+    expect(phone.page.locator("#confirm-device")).to_be_visible()
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot("confirm-phone")
     page = phone.enrol_vouched_by(laptop, "phone")
     rows = page.locator("#devices tr[data-device]")
     expect(rows).to_have_count(2)
@@ -114,8 +118,11 @@ def test_a_policy_in_the_editor_then_two_people_approve_and_one_rejects(
     people: dict[str, Person], server: DevpiServer, tmp_path: Path
 ) -> None:
     alice, bob, cora = people["alice"], people["bob"], people["cora"]
-    # The upload claims the name for alice; it waits, hidden, until a policy governs it.
-    path = upload(server, tmp_path, "1.0")
+    # The first upload claims the name for alice and gives it the default policy (I5): its request
+    # opens at once, and alice alone may approve it.
+    first = upload(server, tmp_path, "1.0")
+    first_id = server.request_for("hello", "1.0").id
+    expect(alice.open(f"/requests/{first_id}").locator("#groups")).to_contain_text("(Default)")
 
     # alice invites bob and cora; each accepts under "Waiting for you".
     page = alice.open("/policies/project/hello")
@@ -130,21 +137,31 @@ def test_a_policy_in_the_editor_then_two_people_approve_and_one_rejects(
         expect(person.page.locator("#invitations")).to_have_count(0)
     expect(alice.open("/policies/project/hello").locator("#approvers")).not_to_contain_text("not answered yet")
 
-    # Two groups: one of the maintainers, and cora from security.
+    # Two groups, one of the maintainers and cora from security: a change of the default policy, so
+    # a request that the policy in force (alice) approves with her device.
     policy = Policy(
         scope=Scope.project("hello"),
-        version=1,
+        version=2,
         groups=(group("maintainers", "alice", "bob"), group("security", "cora")),
     )
     page.fill("#policy-json", json.dumps(policy.to_dict(), indent=2))
     page.click("#policy-form button[type=submit]")
-    expect(page.get_by_text("Version 1 of the policy of hello is now in force.")).to_be_visible()
-    expect(page.locator("tr.policy-group")).to_have_count(2)
+    expect(page.locator("h1")).to_have_text("Policy change of hello")
+    change_id = page.url.rsplit("/", 1)[-1]
+    expect(alice.decide(change_id, "approve").locator("#state")).to_have_text("approved")
+    expect(alice.open("/policies/project/hello").locator("tr.policy-group")).to_have_count(2)
     alice.screenshot("policy")
 
-    request_id = server.request_for("hello", "1.0").id
+    # 1.0 keeps the policy it was opened under: alice's approval publishes it.
+    assert not public(server, first)
+    expect(alice.decide(first_id, "approve").locator("#state")).to_have_text("approved")
+    assert public(server, first)
+
+    # 1.1 comes under version 2: one maintainer and cora.
+    path = upload(server, tmp_path, "1.1")
+    request_id = server.request_for("hello", "1.1").id
     page = bob.open(f"/requests/{request_id}")
-    expect(page.locator("#files")).to_contain_text("hello-1.0-py3-none-any.whl")
+    expect(page.locator("#files")).to_contain_text("hello-1.1-py3-none-any.whl")
     bob.screenshot("approval-phone")
     bob.decide(request_id, "approve")
     expect(bob.page.locator("#state")).to_have_text("verifying")  # security's seat is still empty
@@ -153,8 +170,8 @@ def test_a_policy_in_the_editor_then_two_people_approve_and_one_rejects(
     expect(page.locator("#state")).to_have_text("approved")
     assert public(server, path)
 
-    path = upload(server, tmp_path, "1.1")
-    request_id = server.request_for("hello", "1.1").id
+    path = upload(server, tmp_path, "1.2")
+    request_id = server.request_for("hello", "1.2").id
     page = cora.decide(request_id, "reject", reason="not our build")
     expect(page.locator("#state")).to_have_text("rejected")
     expect(page.locator("#reason")).to_have_text("Reason given: not our build")

@@ -288,6 +288,16 @@ class Browser:
         assert answer.status_code == 303, answer.text
         return self
 
+    def confirm(self) -> Browser:
+        """Complete the sign-in with the enrolled device, as the confirmation page does."""
+        begun = self.post_json("/+tpp/confirm/begin", {})
+        assert begun.status_code == 200, begun.text
+        assertion = self.key.get(json.loads(begun.json()["options"]), self.url)
+        ceremony = {"id": begun.json()["id"], "credential": json.dumps(assertion)}
+        answer = self.post_json("/+tpp/confirm/finish", {"ceremony": ceremony})
+        assert answer.status_code == 200, answer.text
+        return self
+
     def post_json(self, path: str, body: Any) -> requests.Response:
         headers = {"Accept": "application/json", "X-CSRF-Token": self.csrf("/+tpp/devices")}
         return self.http.post(self.url + path, json=body, headers=headers, timeout=30)

@@ -42,6 +42,9 @@ class MemoryHost:
     def owners(self, project: ProjectName) -> frozenset[PersonId]:
         return frozenset(PersonId(p) for p in self.owners_of.get(project, set()))
 
+    def is_admin(self, person: PersonId) -> bool:
+        return person in self.admins
+
     def publish(self, action: Publish) -> None:
         self.published.append(action)
 

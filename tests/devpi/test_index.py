@@ -80,7 +80,8 @@ def test_sign_in_checks_the_devpi_password(server: DevpiServer, people: dict[str
         timeout=10,
     )
     assert away.status_code == 303
-    assert away.headers["Location"].endswith("/+tpp/requests")
+    # The password only signs in; a device completes it, then the browser goes to TPP's own page.
+    assert away.headers["Location"].endswith("/+tpp/confirm?next=%2F%2Btpp%2Frequests")
     cookie = next(c for c in browser.http.cookies if c.name == "tpp_session")
     assert cookie.has_nonstandard_attr("HttpOnly")
     assert browser.get("/+tpp/devices").status_code == 200
@@ -133,11 +134,13 @@ def test_an_upload_claims_the_project_for_its_owner(
     server: DevpiServer, people: dict[str, Browser], dist: Path
 ) -> None:
     path = wheel(dist, "claimed", "1.0")
-    policy = Policy(scope=Scope.project("claimed"), version=1, groups=(group("g", "alice"),))
+    policy = Policy(scope=Scope.project("claimed"), version=1, groups=(group("g", "bob"),))
     # Nobody holds "claimed" yet: only root may set its policy.
     assert propose(people["bob"], "claimed", policy).status_code == 403
     assert server.twine_upload("alice", "rel", path).returncode == 0
-    server.wait_for_log("no policy governs claimed")
+    # The first upload gives the project its default policy (alice alone), and its request opens.
+    request = server.request_for("claimed", "1.0", timeout=10)
+    assert [(g.name, sorted(g.members)) for g in request.policy.groups] == [("(Default)", ["alice"])]
     assert requests.get(server.file_url("alice", "rel", path), timeout=10).status_code == 403
 
     # Another owner can neither upload the name into a tpp index of theirs nor set its policy.
@@ -145,10 +148,8 @@ def test_an_upload_claims_the_project_for_its_owner(
     stolen = server.twine_upload("bob", "mine", wheel(dist, "claimed", "9.0"))
     assert stolen.returncode != 0
     assert "403" in stolen.stdout + stolen.stderr
-    assert propose(people["bob"], "claimed", policy).status_code == 403
+    change = Policy(scope=Scope.project("claimed"), version=2, groups=(group("g", "bob"),))
+    assert propose(people["bob"], "claimed", change).status_code == 403
 
-    # The owner sets the policy on the page; the waiting upload opens its request at once.
-    assert propose(people["alice"], "claimed", policy).status_code == 303
-    request = server.request_for("claimed", "1.0", timeout=10)
     assert people["alice"].decide(request.id, "approve").json()["state"] == "approved"
     assert requests.get(server.file_url("alice", "rel", path), timeout=10).status_code == 200

@@ -1,5 +1,5 @@
 """A server killed while a release is verifying (kill -9) loses nothing and shows nothing; start-up
-reconciliation opens the request an upload missed (here: no policy yet when it arrived) (I1)."""
+reconciliation opens the request an upload missed (here: TPP's rows of it were lost) (I1)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from tests.common.devpi import Browser, DevpiServer, wheel
 from tests.common.scenario import group
 from tpp_core import Policy, RequestState, Scope
+from tpp_warehouse.models import RequestRecord
 
 pytestmark = pytest.mark.service
 
@@ -43,19 +46,19 @@ def test_a_restart_while_verifying_loses_nothing(server: DevpiServer, people: di
 def test_reconciliation_opens_what_an_upload_missed(
     server: DevpiServer, people: dict[str, Browser], dist: Path
 ) -> None:
-    path = wheel(dist, "late-policy", "1.0")
+    path = wheel(dist, "lost-request", "1.0")
     assert server.twine_upload("alice", "rel", path).returncode == 0
-    server.wait_for_log("no policy governs late-policy")
-    assert server.requests_of("late-policy") == []  # no request, and hidden
-    assert requests.get(server.file_url("alice", "rel", path), timeout=10).status_code == 403
+    lost = server.request_for("lost-request", "1.0")
+    with Session(server.engine) as session, session.begin():  # TPP's database lost the request
+        session.execute(delete(RequestRecord).where(RequestRecord.id == lost.id))
+    assert server.requests_of("lost-request") == []
+    assert requests.get(server.file_url("alice", "rel", path), timeout=10).status_code == 403  # still hidden
 
-    server.set_policy(
-        Policy(scope=Scope.project("late-policy"), version=1, groups=(group("maintainers", "alice"),)), by="alice"
-    )
     server.kill()
     server.start()
 
-    request = server.request_for("late-policy", "1.0")
+    request = server.request_for("lost-request", "1.0")
+    assert request.id != lost.id
     assert request.state is RequestState.VERIFYING
     assert people["alice"].decide(request.id, "approve").json()["state"] == "approved"
     assert requests.get(server.file_url("alice", "rel", path), timeout=10).status_code == 200

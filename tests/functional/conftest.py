@@ -4,16 +4,18 @@ database (SQLite and PostgreSQL), with software authenticators instead of a brow
 from __future__ import annotations
 
 import gc
+import json
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
-from tests.common.registry import Registry
+from tests.common.registry import ORIGIN, Registry
 from tests.common.webapp import WebHost, make_app
 
 
@@ -45,9 +47,25 @@ def registry(engine: Engine, host: WebHost) -> Iterator[Registry]:
         yield registry
 
 
-def login(app: TestApp, person: str) -> None:
-    """Sign ``person`` in through the host's (test-only) sign-in form."""
+def login(app: TestApp, person: str, registry: Registry | None = None) -> None:
+    """Sign ``person`` in through the host's (test-only) sign-in form; with ``registry``, also confirm
+    the session with the person's device (see :func:`confirm`), so that it may change things."""
     app.post("/login", {"person": person})
+    if registry is not None:
+        confirm(app, registry, person)
+
+
+def confirm(app: TestApp, registry: Registry, person: str) -> Any:
+    """Confirm the signed-in session as the confirmation page does (begin, assert, finish), with the
+    person's software authenticator; a person without one first gets a device through the services."""
+    if person not in registry.authenticators:
+        registry.enrol(person)
+        registry.session.commit()
+    headers = {"Accept": "application/json", "X-CSRF-Token": csrf(app, "/tpp/confirm")}
+    begun = app.post_json("/tpp/confirm/begin", {}, headers=headers).json
+    assertion = registry.authenticators[person].get(json.loads(begun["options"]), ORIGIN)
+    ceremony = {"id": begun["id"], "credential": json.dumps(assertion)}
+    return app.post_json("/tpp/confirm/finish", {"ceremony": ceremony, "next": "/tpp/devices"}, headers=headers)
 
 
 def csrf(app: TestApp, page: str = "/tpp/devices") -> str:

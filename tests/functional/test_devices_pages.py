@@ -191,6 +191,7 @@ def _form(page: Any, action: str) -> Any:
 def test_someone_elses_device_is_not_found(app: TestApp, action: str) -> None:
     ann, bob = browser(app, "ann"), browser(app, "bob")
     enrol(ann, SoftAuthenticator(), "phone")
+    enrol(bob, SoftAuthenticator(), "key")  # a confirmed session of bob's own
     [ann_device] = device_ids(ann)
 
     answer = bob.post(

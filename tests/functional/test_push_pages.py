@@ -161,6 +161,7 @@ def test_only_the_owner_with_a_session_and_csrf_token_may_subscribe(push_app: Te
     [device_id] = device_ids(ann)
     url = f"/tpp/devices/{device_id}/push"
     bob = browser(push_app, "bob")
+    enrol(bob, SoftAuthenticator(), "key")  # a confirmed session of bob's own
     assert post_json(bob, url, {"subscription": SUBSCRIPTION}, status=404).json["error"] == "no such device"
     assert post_json(bob, "/tpp/devices/x1/push", {"subscription": SUBSCRIPTION}, status=404)
     ci = browser(push_app)

@@ -23,8 +23,7 @@
       tpp.say("Give this device a name first.", true);
       return;
     }
-    if (!window.PublicKeyCredential) {
-      tpp.say("This browser cannot use passkeys or security keys.", true);
+    if (!tpp.supported()) {
       return;
     }
     button.disabled = true;

@@ -26,8 +26,7 @@
 
   for (const button of buttons) {
     button.addEventListener("click", async () => {
-      if (!window.PublicKeyCredential) {
-        tpp.say("This browser cannot use passkeys or security keys.", true);
+      if (!tpp.supported()) {
         return;
       }
       buttons.forEach((b) => { b.disabled = true; });

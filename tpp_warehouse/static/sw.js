@@ -13,6 +13,8 @@ const TITLES = {
   "cancelled": "Request withdrawn",
   "device-enrolled": "A device was added to your account",
   "device-bootstrapped": "A co-owner registered their first device",
+  "device-recovered": "A co-owner who lost their devices added a new one",
+  "recovery-vouched": "Someone vouched for a co-owner who lost their devices",
   "invited": "You were invited to approve releases",
 };
 

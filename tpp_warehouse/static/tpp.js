@@ -23,6 +23,15 @@ const tpp = {
     return answer;
   },
 
+  // Whether this browser can run WebAuthn ceremonies; if not, the page says so.
+  supported() {
+    if (window.PublicKeyCredential) {
+      return true;
+    }
+    tpp.say("This browser cannot use passkeys or security keys.", true);
+    return false;
+  },
+
   // navigator.credentials.create() from options JSON; returns the credential as JSON text.
   async create(optionsJSON) {
     const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(JSON.parse(optionsJSON));

@@ -35,7 +35,7 @@ from tpp_core import (
 )
 from tpp_warehouse.forms import ceremony_answer, json_object, optional_text, required_text
 from tpp_warehouse.interfaces import IApprovalService, IInvitationService
-from tpp_warehouse.security import session_person
+from tpp_warehouse.security import confirmed_person, session_person
 from tpp_warehouse.views.display import when
 
 __all__ = ["ApprovalViews"]
@@ -120,7 +120,8 @@ class ApprovalViews:
     @view_config(route_name="tpp.request.cancel", request_method="POST")
     def cancel(self) -> HTTPSeeOther:
         """Withdraw a verifying request (its uploader or an owner); its files are purged."""
-        approval = self.approvals.cancel(self._request_id(), self.person, datetime.now(UTC))
+        at = datetime.now(UTC)
+        approval = self.approvals.cancel(self._request_id(), confirmed_person(self.request, at), at)
         self.request.session.flash("The request was withdrawn and its files deleted.")
         return HTTPSeeOther(location=self.request.route_path("tpp.request", request_id=approval.id))
 

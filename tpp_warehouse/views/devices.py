@@ -12,8 +12,10 @@ registry's VAPID key and stores the subscription on the device the person picks:
 
     POST /tpp/devices/<id>/push {"subscription": PushSubscription.toJSON() | null} -> {"device": {…}}
 
-Renaming and removing are plain forms that redirect back to the page. Every view needs a browser
-session (invariant I3) and every POST a CSRF token.
+Renaming, removing and vouching for someone's recovery (``POST /tpp/recoveries`` with ``person``)
+are plain forms that redirect back to the page. Every view needs a browser session (invariant I3)
+and every POST a CSRF token; every change but enrolling (which carries its own WebAuthn ceremonies)
+needs a session confirmed with a device (:func:`~tpp_warehouse.security.confirmed_person`).
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import Enrolment, InvalidInput, may_approve
+from tpp_core import Enrolment, InvalidInput, may_approve, person_id
 from tpp_warehouse.devices import as_core_device
-from tpp_warehouse.forms import ceremony_answer, json_object, record_id, required_text
+from tpp_warehouse.forms import ceremony_answer, json_object, record_id, required_field, required_text
 from tpp_warehouse.interfaces import IDeviceService
-from tpp_warehouse.security import session_person
+from tpp_warehouse.security import confirmed_person, remember_confirmation, session_person
 from tpp_warehouse.vapid import application_server_key
 from tpp_warehouse.views.display import when
 
@@ -38,6 +40,7 @@ __all__ = ["DeviceViews"]
 ADMITTED = {
     Enrolment.BOOTSTRAP.value: "first device (your co-owners were told)",
     Enrolment.VOUCHED.value: "confirmed with another of your devices",
+    Enrolment.RECOVERED.value: "recovered: someone else vouched for you (your co-owners were told)",
 }
 
 
@@ -56,8 +59,11 @@ class DeviceViews:
         now = datetime.now(UTC)
         settings = self.request.registry["tpp.settings"]
         cooldown = settings.device_cooldown
+        devices = self.devices.devices(self.person)
         return {
             "messages": self.request.session.pop_flash(),
+            # Without a device left, a person who had some needs someone else's recovery voucher.
+            "had_devices": not devices and self.devices.had_devices(self.person),
             "vapid_key": application_server_key(settings),
             # The service worker is served at the prefix, so it may control every page below it.
             "worker_scope": settings.route_prefix + "/",
@@ -71,7 +77,7 @@ class DeviceViews:
                     "admitted": ADMITTED.get(d.enrolment, d.enrolment),
                     "notifications": d.push_subscription is not None,
                 }
-                for d in self.devices.devices(self.person)
+                for d in devices
             ],
         }
 
@@ -91,21 +97,44 @@ class DeviceViews:
         name = required_text(body, "name")
         registration = ceremony_answer(body, "registration")
         vouch = None if body.get("vouch") is None else ceremony_answer(body, "vouch")
-        record = self.devices.finish_enrolment(self.person, name, registration, vouch, datetime.now(UTC))
+        at = datetime.now(UTC)
+        record = self.devices.finish_enrolment(self.person, name, registration, vouch, at)
+        remember_confirmation(self.request, self.person, record.id, at)  # the session proved this device
         return {"device": {"id": record.id, "name": record.name}}
 
     @view_config(route_name="tpp.devices.rename", request_method="POST")
     def rename(self) -> HTTPSeeOther:
         """Rename one of the person's devices from the page's form."""
-        record = self.devices.rename(self.person, self._device_id(), self.request.POST.get("name"), datetime.now(UTC))
+        at = datetime.now(UTC)
+        person = confirmed_person(self.request, at)
+        record = self.devices.rename(person, self._device_id(), self.request.POST.get("name"), at)
         self.request.session.flash(f"Renamed to “{record.name}”.")
         return HTTPSeeOther(location=self.request.route_path("tpp.devices"))
 
     @view_config(route_name="tpp.devices.remove", request_method="POST")
     def remove(self) -> HTTPSeeOther:
         """Remove one of the person's devices, at once."""
-        self.devices.remove(self.person, self._device_id(), datetime.now(UTC))
+        at = datetime.now(UTC)
+        self.devices.remove(confirmed_person(self.request, at), self._device_id(), at)
         self.request.session.flash("The device was removed; it can no longer approve.")
+        return HTTPSeeOther(location=self.request.route_path("tpp.devices"))
+
+    @view_config(route_name="tpp.recover", request_method="POST")
+    def recover(self) -> HTTPSeeOther:
+        """Vouch for someone who lost every device: they may enrol one new device (which replaces those)."""
+        at = datetime.now(UTC)
+        voucher = confirmed_person(self.request, at)
+        record = self.devices.recover(
+            voucher,
+            person_id(
+                required_field(self.request, "person", "name the registry user to vouch for in the person field")
+            ),
+            at,
+        )
+        self.request.session.flash(
+            f"You vouched for {record.person}: until {when(record.expires_at)} they may enrol one new device,"
+            " which replaces any they still have. Their co-owners were told."
+        )
         return HTTPSeeOther(location=self.request.route_path("tpp.devices"))
 
     @view_config(route_name="tpp.devices.push", request_method="POST", renderer="json")
@@ -114,7 +143,8 @@ class DeviceViews:
         body = json_object(self.request)
         if "subscription" not in body:
             raise InvalidInput('"subscription" is missing; send null to turn notifications off')
-        record = self.devices.subscribe(self.person, self._device_id(), body["subscription"], datetime.now(UTC))
+        at = datetime.now(UTC)
+        record = self.devices.subscribe(confirmed_person(self.request, at), self._device_id(), body["subscription"], at)
         return {"device": {"id": record.id, "name": record.name, "notifications": record.push_subscription is not None}}
 
     def _device_id(self) -> int:

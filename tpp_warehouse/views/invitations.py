@@ -3,7 +3,7 @@
 ``POST /tpp/policies/<kind>/<value>/invitations`` with a ``person`` field invites that registry user
 to approve for the scope; ``POST /tpp/invitations/<id>/accept`` (or ``/decline``) answers. A policy
 may name someone only after they accepted (see :mod:`tpp_warehouse.invitations`). All are forms
-that need a browser session (I3) and a CSRF token, and redirect back with a message.
+that need a session confirmed with a device (I3) and a CSRF token, and redirect back with a message.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import InvalidInput, person_id
-from tpp_warehouse.forms import record_id
+from tpp_core import person_id
+from tpp_warehouse.forms import record_id, required_field
 from tpp_warehouse.interfaces import IInvitationService
-from tpp_warehouse.security import session_person
+from tpp_warehouse.security import confirmed_person
 from tpp_warehouse.views.policies import parse_scope
 
 __all__ = ["InvitationViews"]
@@ -29,18 +29,18 @@ class InvitationViews:
 
     def __init__(self, request: Any) -> None:
         self.request = request
-        self.person = session_person(request)
+        self.at = datetime.now(UTC)
+        self.person = confirmed_person(request, self.at)  # a password alone invites or accepts nobody
         self.invitations = request.find_service(IInvitationService, context=None)
 
     @view_config(route_name="tpp.invite")
     def invite(self) -> HTTPSeeOther:
         """Invite the person named in the form to approve for the page's scope."""
         scope = parse_scope(self.request.matchdict["kind"], self.request.matchdict["value"])
-        field = self.request.POST.get("person")
-        if not isinstance(field, str) or not field.strip():
-            raise InvalidInput("name the registry user to invite in the person field")
-        invitee = person_id(field.strip())
-        record = self.invitations.invite(self.person, scope, invitee, datetime.now(UTC))
+        invitee = person_id(
+            required_field(self.request, "person", "name the registry user to invite in the person field")
+        )
+        record = self.invitations.invite(self.person, scope, invitee, self.at)
         if record.accepted_at is None:
             message = f"{invitee} is invited; name them in the policy once they have accepted."
         else:
@@ -51,7 +51,7 @@ class InvitationViews:
     @view_config(route_name="tpp.invitation.accept")
     def accept(self) -> HTTPSeeOther:
         """Agree to approve for the invitation's scope."""
-        record = self.invitations.accept(self.person, self._invitation_id(), datetime.now(UTC))
+        record = self.invitations.accept(self.person, self._invitation_id(), self.at)
         self.request.session.flash(
             f"You accepted; {record.invited_by} may now name you in the policy of {record.scope_value}."
         )
@@ -60,7 +60,7 @@ class InvitationViews:
     @view_config(route_name="tpp.invitation.decline")
     def decline(self) -> HTTPSeeOther:
         """Refuse the invitation; it is deleted, and a policy cannot name you."""
-        self.invitations.decline(self.person, self._invitation_id(), datetime.now(UTC))
+        self.invitations.decline(self.person, self._invitation_id(), self.at)
         self.request.session.flash("You declined the invitation.")
         return HTTPSeeOther(location=self.request.route_path("tpp.requests"))
 

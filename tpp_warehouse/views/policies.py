@@ -20,7 +20,7 @@ from pyramid.view import view_config, view_defaults
 
 from tpp_core import InvalidInput, InvalidPolicy, NotFound, PersonId, Policy, Scope, ScopeKind
 from tpp_warehouse.interfaces import IHost, IInvitationService, IPolicyService
-from tpp_warehouse.security import session_person
+from tpp_warehouse.security import confirmed_person, session_person
 
 __all__ = ["MAX_POLICY_CHARS", "PolicyViews", "parse_scope"]
 
@@ -107,11 +107,11 @@ class PolicyViews:
 
     @view_config(request_method="POST", require_csrf=True)
     def propose(self) -> Any:
-        person = session_person(self.request)
+        at = datetime.now(UTC)
+        person = confirmed_person(self.request, at)  # a password alone proposes nothing
         scope = parse_scope(self.request.matchdict["kind"], self.request.matchdict["value"])
         field = self.request.POST.get("policy", "")
         text = field if isinstance(field, str) else ""
-        at = datetime.now(UTC)
         try:
             policy = parse_policy(field, scope)
             request_id = self.policies.propose(person, policy, at)

@@ -44,6 +44,46 @@ def test_further_device_vouched_by_an_own_device(devices: list[Device], voucher:
     assert enrolment is Enrolment.VOUCHED
 
 
+@pytest.mark.parametrize("devices", [pytest.param([], id="none-left"), pytest.param([BOB_PHONE], id="others-left")])
+def test_a_person_who_had_devices_is_recovered_only_through_someone_elses_voucher(devices: list[Device]) -> None:
+    enrolment = check_enrolment(
+        person="ann", credential_id=b"ann-new", devices=devices, voucher=None, had_devices=True, recovered_by="cora"
+    )
+    assert enrolment is Enrolment.RECOVERED
+
+
+@pytest.mark.parametrize(
+    "recovered_by", [pytest.param(None, id="password-alone"), pytest.param("ann", id="own-voucher")]
+)
+def test_a_person_who_had_devices_cannot_bootstrap_again(recovered_by: str | None) -> None:
+    """The device-swap attack: remove every device with the password, then enrol the attacker's."""
+    with pytest.raises(EnrolmentRefused, match=r"^ann had devices before; to enrol a new one, ask an owner"):
+        check_enrolment(
+            person="ann",
+            credential_id=b"attacker",
+            devices=[BOB_PHONE],
+            voucher=None,
+            had_devices=True,
+            recovered_by=recovered_by,
+        )
+
+
+def test_a_recovery_voucher_admits_a_device_of_a_person_whose_devices_are_lost() -> None:
+    """Lost devices may still be enrolled (nobody could remove them without a device): a recovery
+    admits the new one, and the adapter then removes the lost ones."""
+    enrolment = check_enrolment(
+        person="ann", credential_id=b"ann-new", devices=[ANN_PHONE], voucher=None, had_devices=True, recovered_by="cora"
+    )
+    assert enrolment is Enrolment.RECOVERED
+
+
+def test_an_own_devices_voucher_wins_over_a_recovery_voucher() -> None:
+    enrolment = check_enrolment(
+        person="ann", credential_id=b"ann-new", devices=[ANN_PHONE], voucher=ANN_PHONE, recovered_by="cora"
+    )
+    assert enrolment is Enrolment.VOUCHED
+
+
 def test_devices_may_be_a_one_shot_iterable() -> None:
     """Adapters pass query results; the devices must be read once, not iterated again empty."""
     enrolment = check_enrolment(person="ann", credential_id=b"ann-laptop", devices=iter([ANN_PHONE]), voucher=ANN_PHONE)

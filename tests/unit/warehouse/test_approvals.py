@@ -67,8 +67,39 @@ def test_implements_the_interface() -> None:
     assert verifyClass(IApprovalService, ApprovalService)
 
 
-def test_an_ungated_project_is_not_held(registry: Registry) -> None:
+def test_a_project_without_an_owner_in_the_host_is_not_held(registry: Registry) -> None:
     assert registry.upload("other", "1.0", wheel("other-1.0.tar.gz")) is None
+
+
+def test_a_projects_first_upload_gives_it_the_default_policy_and_opens_its_request(registry: Registry) -> None:
+    """No project is ever without a policy (I5): its owners in the host approve until they change it."""
+    registry.host.owners_of["fresh"] = {"lead", "cora"}
+    request = registry.upload("fresh", "1.0", wheel("fresh-1.0.tar.gz"), uploader="ci")
+    assert request is not None
+    [group_] = request.policy.groups
+    assert (group_.name, sorted(group_.members), group_.seats, request.policy.version) == (
+        "(Default)",
+        ["cora", "lead"],
+        1,
+        1,
+    )
+    assert registry.policies.current(Scope.project("fresh")) == request.policy
+    assert notified(registry, request.id) == {"approval-needed": {"lead", "cora"}}
+    kinds = [(e.kind, e.subject, e.actor) for e in DatabaseAuditLog(registry.session).entries()]
+    assert ("tpp:policy:applied", "policy:fresh", "ci") in kinds
+    # The next upload finds the policy in force: no second default.
+    assert registry.upload("fresh", "1.1", wheel("fresh-1.1.tar.gz")) is not None
+    assert [r.version for r in registry.policies.versions(Scope.project("fresh"))] == [1]
+
+
+def test_a_prefix_policy_governs_a_new_project_instead_of_a_default(registry: Registry) -> None:
+    registry.host.owners_of["acme-new"] = {"cora"}
+    prefix = Policy(scope=Scope.prefix("acme-"), version=1, groups=(group("core", "lead"),))
+    registry.set_policy(prefix, by="root")
+    request = registry.upload("acme-new", "1.0", wheel("acme_new-1.0.tar.gz"))
+    assert request is not None
+    assert request.policy == prefix
+    assert registry.policies.current(Scope.project("acme-new")) is None
 
 
 def test_the_journey_three_distinct_people_publish_it(registry: Registry, request_: ApprovalRequest) -> None:

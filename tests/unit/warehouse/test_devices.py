@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -151,7 +152,13 @@ def test_the_first_device_is_a_bootstrap(session: Session, service: DeviceServic
         (
             "tpp:device:enrolled",
             f"device:{phone.id}",
-            {"name": "Phone", "enrolment": "bootstrap", "credential_id": dev.credential_id.hex(), "vouched_by": None},
+            {
+                "name": "Phone",
+                "enrolment": "bootstrap",
+                "credential_id": dev.credential_id.hex(),
+                "vouched_by": None,
+                "recovered_by": None,
+            },
         )
     ]
     told = session.scalars(select(NotificationRecord)).all()
@@ -181,7 +188,13 @@ def test_a_second_device_is_vouched_for_by_the_first(session: Session, service: 
     assert entries(session)[-1] == (
         "tpp:device:enrolled",
         f"device:{key.id}",
-        {"name": "Key", "enrolment": "vouched", "credential_id": key_dev.credential_id.hex(), "vouched_by": phone.id},
+        {
+            "name": "Key",
+            "enrolment": "vouched",
+            "credential_id": key_dev.credential_id.hex(),
+            "vouched_by": phone.id,
+            "recovered_by": None,
+        },
     )
     told = session.scalars(select(NotificationRecord).order_by(NotificationRecord.id)).all()
     assert [(n.person, n.subject) for n in told][-1] == ("ann", f"device:{key.id}")
@@ -510,14 +523,110 @@ def test_removal_is_immediate_and_audited(session: Session, service: DeviceServi
         enrol(service, SoftAuthenticator(), ANN, "Laptop", later, voucher_dev=phone_dev)
 
 
-def test_removing_the_last_device_makes_the_next_one_a_bootstrap(session: Session, service: DeviceService) -> None:
+def test_removing_the_last_device_does_not_make_the_next_one_a_bootstrap(
+    session: Session, service: DeviceService
+) -> None:
+    """The device-swap attack: whoever removed ann's devices (she, or a thief in her session) cannot
+    then enrol a "first" device; it needs someone else's voucher."""
     phone = enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
     service.remove(ANN, phone.id, LATER)
     assert service.devices(ANN) == []
-    assert service.usable(ANN, T0 + timedelta(days=2)) == []
-    _, vouch = service.begin_enrolment(ANN, LATER)
-    assert vouch is None
-    assert enrol(service, SoftAuthenticator(), ANN, "Phone", LATER).enrolment == "bootstrap"
+    assert service.had_devices(ANN)
+    before = Snapshot.of(session)
+    with pytest.raises(EnrolmentRefused, match=r"^ann had devices before; to enrol a new one, ask an owner"):
+        service.begin_enrolment(ANN, LATER)
+    assert Snapshot.of(session) == before
+
+
+def recovery_host() -> MemoryHost:
+    return MemoryHost(owners_of={"acme": {"lead", "cora"}})
+
+
+def ann_approves_acme(session: Session) -> None:
+    from tests.common.scenario import group
+    from tpp_core import Policy, Scope
+    from tpp_warehouse.policies import PolicyStore
+
+    policy = Policy(scope=Scope.project("acme"), version=1, groups=(group("maintainers", "ann", "lead"),))
+    PolicyStore(session).add(policy, by=PersonId("lead"), at=T0, request_id=None)
+
+
+def test_a_co_owners_voucher_recovers_a_person_who_lost_every_device(session: Session) -> None:
+    service = DeviceService(session, SETTINGS, recovery_host())
+    ann_approves_acme(session)
+    lost = enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
+    grant = service.recover(PersonId("lead"), ANN, LATER)
+    assert (grant.person, grant.granted_by, grant.expires_at) == ("ann", "lead", LATER + SETTINGS.recovery_lifetime)
+    assert entries(session)[-1] == (
+        "tpp:device:recovery-vouched",
+        "person:ann",
+        {"person": "ann", "expires_at": grant.expires_at.isoformat()},
+    )
+    register, vouch = service.begin_enrolment(ANN, LATER)
+    assert vouch is not None  # ann still has the lost phone; the recovery needs no answer from it
+    new = service.finish_enrolment(
+        ANN,
+        "New",
+        (register.id, json.dumps(SoftAuthenticator().create(json.loads(register.options), ORIGIN))),
+        None,
+        LATER,
+    )
+    assert new.enrolment == "recovered"
+    assert [(d.id, d.name) for d in service.devices(ANN)] == [(new.id, "New")]  # the lost phone is gone
+    assert ("tpp:device:removed", f"device:{lost.id}") in [e[:2] for e in entries(session)]
+    told = {(n.person, n.reason) for n in session.scalars(select(NotificationRecord))}
+    assert {("cora", "recovery-vouched"), ("lead", "device-recovered"), ("cora", "device-recovered")} <= told
+    assert grant.used_at == LATER
+    # Used once: a second new device needs the new one's voucher.
+    with pytest.raises(EnrolmentRefused, match=r"^ann already has a device; confirm the new one with it$"):
+        enrol(service, SoftAuthenticator(), ANN, "Another", LATER)
+
+
+def test_a_recovery_voucher_expires(session: Session) -> None:
+    service = DeviceService(session, SETTINGS, recovery_host())
+    ann_approves_acme(session)
+    phone = enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
+    service.remove(ANN, phone.id, T0)
+    service.recover(PersonId("root"), ANN, T0)  # the registry's admin
+    too_late = T0 + SETTINGS.recovery_lifetime
+    with pytest.raises(EnrolmentRefused, match=r"^ann had devices before"):
+        service.begin_enrolment(ANN, too_late)
+
+
+@pytest.mark.parametrize(
+    ("voucher", "message"),
+    [
+        ("ann", "nobody can vouch for themselves"),
+        ("bob", "only the registry's admin, or an owner of a project ann approves for, may vouch for ann"),
+    ],
+)
+def test_only_a_co_owner_or_the_admin_may_vouch(session: Session, voucher: str, message: str) -> None:
+    from tpp_core import PermissionDenied
+
+    service = DeviceService(session, SETTINGS, recovery_host())
+    ann_approves_acme(session)
+    enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
+    before = Snapshot.of(session)
+    with pytest.raises(PermissionDenied, match=f"^{re.escape(message)}"):
+        service.recover(PersonId(voucher), ANN, LATER)
+    assert Snapshot.of(session) == before
+
+
+def test_confirming_a_session_proves_one_of_the_persons_devices(session: Session, service: DeviceService) -> None:
+    dev = SoftAuthenticator()
+    phone = enrol(service, dev, ANN, "Phone", T0)
+    ceremony = service.begin_confirmation(ANN, LATER)
+    assertion = json.dumps(dev.get(json.loads(ceremony.options), ORIGIN))
+    assert service.finish_confirmation(ANN, (ceremony.id, assertion), LATER) == phone
+    assert phone.sign_count == 1
+    assert entries(session)[-1] == ("tpp:device:confirmed-session", f"device:{phone.id}", {"name": "Phone"})
+    assert service.confirms(ANN, phone.id)
+    assert not service.confirms(BOB, phone.id)
+    assert not service.confirms(ANN, "1")
+    with pytest.raises(InvalidInput):  # the challenge was used up
+        service.finish_confirmation(ANN, (ceremony.id, assertion), LATER)
+    with pytest.raises(EnrolmentRefused, match=r"^bob has no device yet: enrol one on the devices page$"):
+        service.begin_confirmation(BOB, LATER)
 
 
 def test_usable_honours_the_cooldown(service: DeviceService) -> None:

@@ -24,6 +24,7 @@ MINIMAL: dict[str, object] = {
 
 KNOWN_KEYS = [
     "tpp.challenge_lifetime",
+    "tpp.confirmation_lifetime",
     "tpp.database_url",
     "tpp.device_cooldown",
     "tpp.push.retry_intervals",
@@ -32,6 +33,7 @@ KNOWN_KEYS = [
     "tpp.quarantine.s3_endpoint_url",
     "tpp.quarantine.url",
     "tpp.queue_name",
+    "tpp.recovery_lifetime",
     "tpp.redis_url",
     "tpp.registry_name",
     "tpp.reminder_interval",

@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["ROUTE_PREFIX", "add_options", "positive_seconds", "settings_from"]
+__all__ = ["ROUTE_PREFIX", "add_options", "option_help", "positive_seconds", "settings_from"]
 
 #: Where TPP's pages live in devpi's URL space; devpi keeps "+" names for itself, so no user or
 #: index can shadow it.
@@ -83,6 +83,27 @@ def add_options(parser: Any) -> None:
         default=60.0,
         help="seconds between two runs of TPP's tick on the primary: expiry, reminders, notifications (default: 60)",
     )
+
+
+class _Recorder:
+    """Stands in for devpi's parser to list the tpp group's options (``tpp serve --help``)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def addgroup(self, name: str, description: str) -> _Recorder:
+        self.lines.append(f"{description}, given to devpi-server after --:")
+        return self
+
+    def addoption(self, flag: str, *, metavar: str, help: str, **_: Any) -> None:
+        self.lines.append(f"  {flag} {metavar}\n      {help}")
+
+
+def option_help() -> str:
+    """The tpp group's options and their help, as text (the same table devpi-server's --help shows)."""
+    recorder = _Recorder()
+    add_options(recorder)
+    return "\n".join(recorder.lines)
 
 
 def settings_from(config: Any) -> dict[str, object]:

@@ -4,6 +4,11 @@ The first run prepares a server directory (``./tpp-registry``): devpi's data wit
 password (printed once), a server secret, a VAPID key pair for Web Push, and TPP's SQLite tables.
 Every run then becomes devpi-server with the plugin, on ``localhost``, after printing the addresses
 and the next steps. Arguments after ``--`` go to devpi-server as they are.
+
+``--try-out`` is for walking the next steps in one sitting: new devices may approve at once (no
+cooldown), and the banner says so. A real registry keeps the cooldown (24 hours unless
+``-- --tpp-device-cooldown`` says otherwise), which gives a person time to notice a device they did
+not add.
 """
 
 from __future__ import annotations
@@ -50,16 +55,22 @@ def _prepare(serverdir: Path) -> str:
     return password
 
 
-def _next_steps(url: str, password: str | None) -> str:
+def _next_steps(url: str, password: str | None, try_out: bool) -> str:
     first = (
         f"  root's password (shown this once): {password}\n\n"
         if password
         else "  root's password was shown on the first run.\n\n"
     )
+    cooldown = (
+        "  TRYING OUT: new devices may approve at once (no cooldown). Never run a real registry like this.\n\n"
+        if try_out
+        else "  A new device may approve 24 hours after it is added (the cooldown): to walk the steps below\n"
+        "  in one sitting, run tpp serve --try-out; a real registry sets -- --tpp-device-cooldown DURATION.\n\n"
+    )
     return (
         f"TPP registry at {url} (devpi-server with the tpp plugin)\n"
         f"  approval pages: {url}/+tpp/requests   (sign in with a devpi user name and password)\n"
-        f"{first}"
+        f"{first}{cooldown}"
         "Next steps (the clients they use: pip install devpi-client twine):\n"
         f"  1. a user:        devpi use {url} && devpi login root && devpi user -c alice email=alice@example.org\n"
         "  2. a tpp index:   devpi login alice && devpi index -c rel type=tpp volatile=False\n"
@@ -71,8 +82,9 @@ def _next_steps(url: str, password: str | None) -> str:
     )
 
 
-def serve(serverdir: Path, port: int, devpi_args: list[str]) -> int:
-    """Prepare ``serverdir`` on the first run, then replace this process with devpi-server."""
+def serve(serverdir: Path, port: int, devpi_args: list[str], *, try_out: bool = False) -> int:
+    """Prepare ``serverdir`` on the first run, then replace this process with devpi-server
+    (with no device cooldown if ``try_out``)."""
     password = None
     if not (serverdir / ".nodeinfo").exists():
         if serverdir.exists() and any(serverdir.iterdir()):
@@ -95,8 +107,9 @@ def serve(serverdir: Path, port: int, devpi_args: list[str]) -> int:
         str(serverdir / PRIVATE_KEY_NAME),
         "--tpp-vapid-subject",
         _VAPID_SUBJECT,
+        *(["--tpp-device-cooldown=0s"] if try_out else []),
         *devpi_args,
     ]
-    print(_next_steps(url, password), flush=True)
+    print(_next_steps(url, password, try_out), flush=True)
     os.execv(command[0], command)
     return 0  # not reached: exec replaced the process

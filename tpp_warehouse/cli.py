@@ -115,6 +115,15 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devpi_options() -> str | None:
+    """The devpi-server options of the tpp plugin, for ``tpp serve --help``; None without the devpi extra."""
+    try:
+        from tpp_devpi.options import option_help
+    except ImportError:
+        return None
+    return option_help()
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:  # Imported here: only this command needs the devpi extra.
         from tpp_devpi.serve import serve
@@ -122,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(f"tpp serve needs the devpi extra: pip install 'tpp[devpi]' ({error})")
     extra = args.devpi_args[1:] if args.devpi_args[:1] == ["--"] else args.devpi_args
     try:
-        return serve(args.serverdir, args.port, extra)
+        return serve(args.serverdir, args.port, extra, try_out=args.try_out)
     except (OSError, subprocess.CalledProcessError) as error:
         return _fail(f"cannot start the registry: {error}")
 
@@ -230,10 +239,19 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--url", help="SQLAlchemy database URL (default: $TPP_DATABASE_URL)")
     verify.set_defaults(run=_audit_verify)
     serve = commands.add_parser(
-        "serve", help="run a gated registry here: devpi-server with the tpp plugin (prepared on the first run)"
+        "serve",
+        help="run a gated registry here: devpi-server with the tpp plugin (prepared on the first run)",
+        epilog=_devpi_options(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--serverdir", type=Path, default=Path("tpp-registry"), help="default: ./tpp-registry")
     serve.add_argument("--port", type=int, default=3141, help="the port on localhost (default: 3141)")
+    serve.add_argument(
+        "--try-out",
+        action="store_true",
+        help="for trying the walkthrough in one sitting: new devices may approve at once (no 24h cooldown);"
+        " never for a real registry",
+    )
     serve.add_argument("devpi_args", nargs=argparse.REMAINDER, help="after --: more devpi-server options")
     serve.set_defaults(run=_serve)
     vapid = commands.add_parser("vapid", help="manage the Web Push (VAPID) key pair")

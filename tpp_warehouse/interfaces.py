@@ -58,6 +58,9 @@ class IDeviceService(Interface):
     def devices(person: PersonId) -> list[DeviceRecord]:
         """Return the person's devices, oldest first."""
 
+    def usable(person: PersonId, at: datetime) -> list[DeviceRecord]:
+        """Return the person's devices that may approve at ``at`` (past the cooldown), oldest first."""
+
     def begin_enrolment(person: PersonId, at: datetime) -> tuple[Ceremony, Ceremony | None]:
         """Return the registration ceremony and, if the person has a device already, the assertion
         ceremony with which one of those devices must vouch for the new one."""

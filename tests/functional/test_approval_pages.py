@@ -366,6 +366,9 @@ def test_user_verification_is_required(world: World, release: ApprovalRequest) -
 
 def test_a_person_without_a_device_is_told_to_enrol(world: World, release: ApprovalRequest, app: TestApp) -> None:
     bob = browser(app, "bob")  # in core-team, but never enrolled a device
+    page = bob.get(f"/tpp/requests/{release.id}")
+    assert page.html.find(id="decide") is None  # no button that could only fail
+    assert "none of your devices may approve yet" in " ".join(page.html.find(id="device-needed").text.split())
     answer = post_json(bob, f"/tpp/requests/{release.id}/begin", {"verdict": "approve"}, status=403)
     assert "has no device that may approve yet" in answer.json["error"]
 

@@ -34,7 +34,7 @@ from tpp_core import (
     request_id,
 )
 from tpp_warehouse.forms import ceremony_answer, json_object, optional_text, required_text
-from tpp_warehouse.interfaces import IApprovalService, IInvitationService
+from tpp_warehouse.interfaces import IApprovalService, IDeviceService, IInvitationService
 from tpp_warehouse.security import confirmed_person, session_person
 from tpp_warehouse.views.display import when
 
@@ -63,6 +63,7 @@ class ApprovalViews:
         self.request = request
         self.person = session_person(request)
         self.approvals = request.find_service(IApprovalService, context=None)
+        self.devices = request.find_service(IDeviceService, context=None)
 
     @view_config(route_name="tpp.requests", request_method="GET", renderer=_TEMPLATES + "requests.jinja2")
     def waiting(self) -> dict[str, Any]:
@@ -80,6 +81,9 @@ class ApprovalViews:
         approval = self.approvals.get(self._request_id())
         verifying = approval.state is RequestState.VERIFYING
         subject = approval.subject
+        eligible = verifying and self.person in approval.waiting_for
+        # An eligible person whose devices are all still cooling down is told when, not offered a button.
+        ready = eligible and bool(self.devices.usable(self.person, datetime.now(UTC)))
         return {
             **_summary(approval),
             "messages": self.request.session.pop_flash(),
@@ -95,7 +99,8 @@ class ApprovalViews:
             "decisions": [
                 {"person": d.person, "verdict": d.verdict.value, "at": when(d.at)} for d in approval.decisions
             ],
-            "may_decide": verifying and self.person in approval.waiting_for,
+            "may_decide": ready,
+            "device_needed": eligible and not ready,
             "may_cancel": verifying and self.approvals.may_cancel(approval, self.person),
         }
 

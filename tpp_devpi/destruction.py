@@ -24,6 +24,7 @@ from typing import Any
 
 from .gate import Approvals, is_gated, normalize_name
 from .refusal import refusal
+from .routes import route_of
 
 __all__ = ["destruction_tween", "includeme", "reason"]
 
@@ -34,8 +35,7 @@ _ONLY_ROOT = "only root may delete it"
 
 def reason(request: Any, xom: Any) -> str | None:
     """Why this ``DELETE`` would destroy something approved, or None."""
-    route = getattr(getattr(request, "matched_route", None), "name", None)
-    match = request.matchdict or {}
+    route, match = route_of(request)
     if route in ("/{user}", "/{user}/"):
         user = xom.model.get_user(match["user"])
         gated = [stage.name for stage in (user.getstages() if user else ()) if is_gated(stage)]

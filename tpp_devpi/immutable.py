@@ -33,6 +33,7 @@ from tpp_core import ProjectName
 from .gate import Approvals, is_gated, normalize_name
 from .host import DevpiHost
 from .refusal import refusal
+from .routes import route_of
 
 __all__ = ["immutable_tween", "includeme"]
 
@@ -48,11 +49,13 @@ def immutable_tween(handler: Callable[[Any], Any], registry: Any) -> Callable[[A
     xom = registry["xom"]
 
     def tween(request: Any) -> Any:
-        route = getattr(getattr(request, "matched_route", None), "name", None)
-        if route not in _UPLOAD_ROUTES or request.method not in ("POST", "PUSH") or xom.is_replica():
+        if request.method not in ("POST", "PUSH") or xom.is_replica():
+            return handler(request)
+        route, match = route_of(request)
+        if route not in _UPLOAD_ROUTES:
             return handler(request)
         try:
-            answer = _check(request, xom)
+            answer = _check(request, xom, match)
         except Exception:
             log.exception(
                 "tpp: cannot check %s %s against approved releases; refusing it", request.method, request.path
@@ -65,10 +68,10 @@ def immutable_tween(handler: Callable[[Any], Any], registry: Any) -> Callable[[A
     return tween
 
 
-def _check(request: Any, xom: Any) -> tuple[int, str] | None:
+def _check(request: Any, xom: Any, match: dict[str, str]) -> tuple[int, str] | None:
     if request.content_type == "application/json":
         return _check_push(request, xom)
-    stage = getattr(getattr(request, "context", None), "_stage", None)
+    stage = xom.model.getstage(match["user"], match["index"])
     if stage is None or not is_gated(stage):
         return None
     form = request.POST
@@ -100,7 +103,10 @@ def _frozen(stage: Any, name: str, version: str) -> bool:
 
 def _check_push(request: Any, xom: Any) -> tuple[int, str] | None:
     """``devpi push`` into a tpp index: the target's rules, whatever the source index is."""
-    body = json.loads(request.body)
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return None  # devpi answers it
     target = body.get("targetindex") if isinstance(body, dict) else None
     if not isinstance(target, str) or target.count("/") != 1:
         return None  # not a push to an index of this server; devpi answers it

@@ -24,7 +24,7 @@ from tpp_warehouse.routes import ROUTES
 pytestmark = pytest.mark.service
 
 SEED = 20260101
-ROUNDS = 500
+ROUNDS = 300
 EXTRA_ROUTES = ("/login", "/logout", "/releases/{project}/{version}/status.json", "/static/tpp.css")
 SEGMENTS = [
     "x",
@@ -132,7 +132,7 @@ def odd_uploads(server: DevpiServer, rng: random.Random) -> list[tuple[int, str,
     versions = ["1.0", "1.0\N{GRINNING FACE}", "1.0\r\n", "0" * 300, "", "1.0/../2"]
     results = []
     post: Callable[..., requests.Response] = requests.post
-    for _ in range(60):
+    for _ in range(40):
         name, version = rng.choice(names), rng.choice(versions)
         action = rng.choice(["file_upload", "file_upload", "submit", "doc_upload", "bogus"])
         fields = {":action": action, "name": name, "version": version, "requires_python": rng.choice(["", ">=4"])}

@@ -15,7 +15,7 @@ from devpi_common.validation import normalize_name as _devpi_normalize_name
 
 from .records import approved_files
 
-__all__ = ["TYPE", "Approvals", "file_approved", "is_gated", "normalize_name", "version_approved"]
+__all__ = ["TYPE", "Approvals", "file_approved", "index_type", "is_gated", "normalize_name", "version_approved"]
 
 #: The index type this plugin adds.
 TYPE = "tpp"
@@ -28,13 +28,20 @@ def normalize_name(name: str) -> str:
     return str(_devpi_normalize_name(name))  # type: ignore[no-untyped-call]  # devpi_common is untyped
 
 
+def index_type(stage: Any) -> str | None:
+    """The type of the index ``stage`` ("stage", "mirror", "tpp"…), or None if it cannot be read."""
+    try:
+        kind = stage.ixconfig.get("type")
+    except Exception:
+        log.exception("cannot read the type of index %r", getattr(stage, "name", stage))
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 def is_gated(stage: Any) -> bool:
     """Whether ``stage`` is a ``tpp`` index (an unreadable config counts as gated)."""
-    try:
-        return bool(stage.ixconfig.get("type") == TYPE)
-    except Exception:
-        log.exception("cannot read the type of index %r; treating it as gated", getattr(stage, "name", stage))
-        return True
+    kind = index_type(stage)
+    return kind is None or kind == TYPE
 
 
 class Approvals:

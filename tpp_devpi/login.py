@@ -31,8 +31,24 @@ _LIMIT = 200  # longer names or passwords are no devpi user's
 
 
 def _safe_next(value: object) -> str:
-    # Only TPP's own pages: an open redirect would let a link send a fresh session anywhere.
-    if isinstance(value, str) and value.startswith(f"{ROUTE_PREFIX}/") and "//" not in value and "\\" not in value:
+    """Only TPP's own pages: an open redirect would let a link send a fresh session anywhere. The
+    address goes into a Location header, so it must be printable ASCII without spaces (a page's
+    own address is URL-encoded, so it is); a CR or LF there would split the header.
+
+    >>> _safe_next("/+tpp/requests/abc?x=1")
+    '/+tpp/requests/abc?x=1'
+    >>> [_safe_next(bad) for bad in ("//evil.example/", "/+tpp/x\\r\\nSet-Cookie: a=b", "/+tpp/\\u00e9", None)]
+    ['/+tpp/requests', '/+tpp/requests', '/+tpp/requests', '/+tpp/requests']
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(f"{ROUTE_PREFIX}/")
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+        and "//" not in value
+        and "\\" not in value
+    ):
         return value
     return f"{ROUTE_PREFIX}/requests"
 

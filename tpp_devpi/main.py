@@ -6,7 +6,7 @@ from typing import Any
 
 from devpi_server.config import hookimpl
 
-from . import denials, index, leaks, options, upload, web
+from . import bases, denials, index, options, upload, web
 
 __all__ = [
     "devpiserver_add_parser_options",
@@ -52,4 +52,4 @@ def devpiserver_on_upload(stage: Any, project: str, version: str, link: Any) -> 
 
 @hookimpl(optionalhook=True)
 def devpiserver_sro_skip(stage: Any, base_stage: Any) -> bool | None:
-    return leaks.skips_base(stage, base_stage)
+    return bases.skips_base(stage, base_stage)

@@ -13,8 +13,9 @@ deleted), reminders are written, the outbox is sent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from pyramid.events import NewResponse
 
@@ -32,6 +33,8 @@ __all__ = ["Housekeeper", "includeme", "reconcile"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _POLL = 0.5  # seconds between two looks at the outbox's wake-up call
 
 
@@ -39,18 +42,50 @@ def reconcile(runtime: Runtime) -> int:
     """Bring devpi in line with TPP's requests (see the module docstring); returns the files acted on.
 
     Reads in a keyfs read transaction; each repair runs in a write transaction of its own, so uploads
-    are not held up while the indexes are scanned.
+    are not held up while the indexes are scanned. Each version is planned and settled on its own:
+    one that cannot be (a file name TPP refuses, a broken record) is logged once, counted in
+    :attr:`Runtime.unsettled`, left hidden, and the others go on.
     """
+    plan = []
     with runtime.xom.keyfs.read_transaction(), scripted(runtime.registry) as request:
         store = RequestStore(request.tpp_db)
-        plan = [
-            (found, store.of_project(canonicalize_project(found.project)))
-            for stage in list(runtime.host.gated_stages())
-            for project in sorted(stage.list_projects_perstage())
-            for version in sorted(stage.list_versions_perstage(project))
-            if (found := pending(stage, project, version)).files
-        ]
-    return sum(_settle(runtime, found, history) for found, history in plan)
+        for stage, project, version in _versions(runtime):
+            item = (stage.name, project, version)
+            looked = _guarded(runtime, item, _look, store, stage, project, version)
+            if looked is not None:
+                plan.append((item, *looked))
+    return sum(_guarded(runtime, item, _settle, runtime, found, history) or 0 for item, found, history in plan)
+
+
+def _look(store: RequestStore, stage: Any, project: str, version: str) -> tuple[Pending, list[ApprovalRequest]] | None:
+    """The version's unapproved files and its project's requests; None if every file is approved."""
+    found = pending(stage, project, version)
+    return (found, store.of_project(canonicalize_project(found.project))) if found.files else None
+
+
+def _versions(runtime: Runtime) -> Iterator[tuple[Any, str, str]]:
+    for stage in list(runtime.host.gated_stages()):
+        for project in sorted(stage.list_projects_perstage()):
+            for version in sorted(stage.list_versions_perstage(project)):
+                yield stage, project, version
+
+
+def _guarded(runtime: Runtime, item: tuple[str, str, str], work: Callable[..., T], *args: Any) -> T | None:
+    """``work(*args)``, or None if it raises: the item is logged (the first time) and counted."""
+    try:
+        return work(*args)
+    except Exception as error:
+        if item not in runtime.unsettled:
+            log.warning(
+                "tpp: %s %s on %s cannot be reconciled (%s: %s); it stays hidden",
+                item[1],
+                item[2][:80],
+                item[0],
+                type(error).__name__,
+                str(error)[:300],
+            )
+        runtime.unsettled[item] = runtime.unsettled.get(item, 0) + 1
+        return None
 
 
 def _settle(runtime: Runtime, found: Pending, history: list[ApprovalRequest]) -> int:

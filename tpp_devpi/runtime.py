@@ -30,6 +30,12 @@ class Runtime:
         self.wake = threading.Event()
         #: Set when a policy was saved: an upload that waited for one can now open its request.
         self.reconcile_soon = threading.Event()
+        #: Held while a request is opened: the upload hook (devpi's notifier thread) and the
+        #: reconciliation (the housekeeper's) may open the same release at the same time, and each
+        #: would otherwise see no request yet and open one.
+        self.opening = threading.Lock()
+        #: (index, project, version) -> how many sweeps could not reconcile it (logged the first time).
+        self.unsettled: dict[tuple[str, str, str], int] = {}
         _RUNTIMES[xom] = self
 
 

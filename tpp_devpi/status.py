@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPSeeOther
 
@@ -57,8 +58,10 @@ def upload_answer_tween(handler: Callable[[Any], Any], registry: Any) -> Callabl
         stage = getattr(getattr(request, "context", None), "_stage", None)
         if stage is None or not is_gated(stage) or request.POST.get(":action") != "file_upload":
             return response
-        name, version = request.POST.get("name", ""), request.POST.get("version", "")
-        url = request.application_url + f"{ROUTE_PREFIX}/releases/{name}/{version}/status.json"
+        name, version = str(request.POST.get("name", "")), str(request.POST.get("version", ""))
+        # quoted: a header is Latin-1, and a name or version may be anything an uploader sends
+        path = f"{ROUTE_PREFIX}/releases/{quote(name, safe='')}/{quote(version, safe='')}/status.json"
+        url = request.application_url + path
         response.text = (
             f"verifying: {name} {version} is stored but nobody can install it until its approvers approve it;"
             f" status: {url}\n"

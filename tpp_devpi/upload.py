@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from tpp_core import ApprovalRequest, ReleaseFile, Sha256, canonicalize_project, person_id
+from tpp_core import ApprovalRequest, InvalidInput, ReleaseFile, Sha256, canonicalize_project, person_id
 from tpp_warehouse.interfaces import IApprovalService
 from tpp_warehouse.scripting import scripted
 
@@ -55,18 +55,28 @@ def on_upload(stage: Any, project: str, version: str, link: Any) -> None:
             )
         else:
             log.info("tpp: %s %s on %s awaits approval in request %s", project, version, stage.name, request.id)
+    except InvalidInput as error:  # TPP refuses the file: a name or version it cannot sign
+        log.warning(
+            "tpp: %s %s on %s cannot be approved (%s); it stays hidden", project, version[:80], stage.name, error
+        )
     except Exception:
-        log.exception("tpp: could not open the request for %s %s on %s", project, version, stage.name)
+        log.exception("tpp: could not open the request for %s %s on %s", project, version[:80], stage.name)
 
 
 def pending(stage: Any, project: str, version: str) -> Pending:
-    """The version's release files in ``stage`` that no record approves (read in the caller's tx)."""
+    """The version's release files in ``stage`` that no record approves (read in the caller's tx).
+
+    A file whose bytes are gone (a rejection deleted it before the upload hook ran) is none of them.
+    """
     approvals = Approvals(stage.xom, stage.username, stage.index)
     files, uploader = [], None
     for link in stage.get_releaselinks_perstage(normalize_name(project)):
         sha256 = link.hashes.get("sha256")
-        if link.version == version and not approvals.file_approved(project, version, link.basename, sha256):
-            files.append(ReleaseFile(filename=link.basename, sha256=Sha256(sha256), size=link.entry.file_size()))
+        if link.version != version or approvals.file_approved(project, version, link.basename, sha256):
+            continue
+        size = link.entry.file_size()
+        if size is not None:
+            files.append(ReleaseFile(filename=link.basename, sha256=Sha256(sha256), size=size))
             uploader = uploader or next((e["who"] for e in link.get_logs() if e.get("what") == "upload"), None)
     return Pending(normalize_name(project), version, tuple(files), uploader or stage.username)
 
@@ -74,7 +84,7 @@ def pending(stage: Any, project: str, version: str) -> Pending:
 def open_release(runtime: Runtime, found: Pending) -> ApprovalRequest | None:
     """Open (or extend) the request for ``found``, in a TPP transaction of its own; None if no policy
     governs the project."""
-    with scripted(runtime.registry) as scripted_request:
+    with runtime.opening, scripted(runtime.registry) as scripted_request:
         approvals = scripted_request.find_service(IApprovalService, context=None)
         request: ApprovalRequest | None = approvals.open_release(
             canonicalize_project(found.project),

@@ -75,6 +75,9 @@ def configure(config: Any, pyramid_config: Any) -> None:
     pyramid_config.include("tpp_devpi.login")
     pyramid_config.include("tpp_devpi.leaks")
     pyramid_config.include("tpp_devpi.status")
+    pyramid_config.include("tpp_devpi.immutable")
+    pyramid_config.include("tpp_devpi.malformed")
+    pyramid_config.include("tpp_devpi.destruction")
     pyramid_config.include("tpp_devpi.reconcile")
     runtime = Runtime(xom, pyramid_config.registry, host)
     if not xom.is_replica() and not getattr(config.args, "requests_only", False):

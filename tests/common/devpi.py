@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.common.authenticator import SoftAuthenticator
-from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName
+from tpp_core import ApprovalGroup, ApprovalRequest, PersonId, Policy, ProjectName, Scope
 from tpp_devpi.serve import executable
 from tpp_warehouse.db import make_engine
 from tpp_warehouse.models import NotificationRecord
@@ -76,9 +76,10 @@ def wait_until_answering(url: str, process: subprocess.Popen[Any], output: Calla
 class DevpiServer:
     """One devpi-server process with the plugin; :meth:`kill` and :meth:`start` again keep its data."""
 
-    def __init__(self, root: Path, *options: str) -> None:
+    def __init__(self, root: Path, *options: str, offline: bool = True) -> None:
         self.root = root
         self.options = options  # more devpi-server options
+        self.offline = offline  # False lets mirror indexes fetch (from loopback servers only)
         self.serverdir = root / "server"
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
@@ -115,7 +116,7 @@ class DevpiServer:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--offline-mode",
+            *(("--offline-mode",) if self.offline else ()),
             "--secretfile",
             str(self.root / "secret"),
             *FAST_ARGON2,
@@ -148,10 +149,28 @@ class DevpiServer:
 
     # --- devpi's HTTP API ---------------------------------------------------------------------------
 
-    def api(self, method: str, path: str, body: Any = None, *, auth: tuple[str, str] | None = None) -> Any:
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        sent = {"Accept": "application/json", "Content-Type": "application/json", **(headers or {})}
         data = None if body is None else json.dumps(body)
-        return requests.request(method, self.url + path, data=data, headers=headers, auth=auth, timeout=30)
+        return requests.request(method, self.url + path, data=data, headers=sent, auth=auth, timeout=30)
+
+    def token_header(self, user: str) -> dict[str, str]:
+        """The ``X-Devpi-Auth`` header devpi-client sends after ``devpi login`` (a token from the password)."""
+        answer = self.api("POST", "/+login", {"user": user, "password": PASSWORD})
+        token = answer.json()["result"]["password"]
+        return {"X-Devpi-Auth": base64.b64encode(f"{user}:{token}".encode()).decode()}
+
+    def credential(self, user: str, kind: str) -> dict[str, Any]:
+        """``api`` keywords that authenticate ``user`` by ``kind``: "password" (basic auth) or "token"."""
+        return {"auth": (user, PASSWORD)} if kind == "password" else {"headers": self.token_header(user)}
 
     def create_user(self, name: str) -> None:
         answer = self.api("PUT", f"/{name}", {"password": PASSWORD, "email": f"{name}@example.org"})
@@ -228,6 +247,24 @@ class DevpiServer:
         """The project's first policy, written as the policy page would (its page is tested elsewhere)."""
         with Session(self.engine) as session, session.begin():
             PolicyStore(session).add(policy, by=PersonId(by), at=datetime.now(UTC), request_id=None)
+
+    def publish(self, approver: Browser, path: Path, project: str, version: str, index: str = "rel") -> None:
+        """Upload ``path`` to the approver's tpp index and approve it alone (a one-person policy set
+        first, unless the project has a policy already)."""
+        with Session(self.engine) as session, session.begin():
+            store = PolicyStore(session)
+            scope = Scope.project(project)
+            if store.record(scope) is None:
+                person = PersonId(approver.person)
+                groups = (ApprovalGroup(name="owner", members=frozenset({person}), seats=1),)
+                store.add(
+                    Policy(scope=scope, version=1, groups=groups), by=person, at=datetime.now(UTC), request_id=None
+                )
+        upload = self.twine_upload(approver.person, index, path)
+        assert upload.returncode == 0, upload.stdout + upload.stderr
+        request = self.request_for(project, version)
+        answer = approver.decide(request.id, "approve")
+        assert answer.json()["state"] == "approved", answer.text
 
     def requests_of(self, project: str) -> list[ApprovalRequest]:
         with Session(self.engine) as session:
@@ -322,14 +359,15 @@ class Browser:
         return self.post_json(f"/+tpp/requests/{request_id}/decide", {**body, "reason": reason})
 
 
-def wheel(directory: Path, name: str, version: str) -> Path:
-    """A minimal, installable pure-Python wheel of ``name`` ``version`` with one module."""
+def wheel(directory: Path, name: str, version: str, metadata: str = "", tag: str = "py3-none-any") -> Path:
+    """A minimal, installable pure-Python wheel of ``name`` ``version`` with one module; ``metadata``
+    adds lines to its METADATA (``"Requires-Python: >=3.8\\n"``), which twine also sends as form fields."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     files = {
         f"{module}.py": f"VERSION = {version!r}\n",
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: tpp-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{metadata}",
+        f"{dist_info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tpp-tests\nRoot-Is-Purelib: true\nTag: {tag}\n",
     }
     record = "".join(
         f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
@@ -337,7 +375,7 @@ def wheel(directory: Path, name: str, version: str) -> Path:
         for path, text in files.items()
     )
     files[f"{dist_info}/RECORD"] = record + f"{dist_info}/RECORD,,\n"
-    path = directory / f"{module}-{version}-py3-none-any.whl"
+    path = directory / f"{module}-{version}-{tag}.whl"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for member, text in files.items():

@@ -23,9 +23,17 @@ def server_options() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...]) -> Iterator[DevpiServer]:
+def server_offline() -> bool:
+    """Whether the server runs in devpi's offline mode; a module with a mirror index overrides it."""
+    return True
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...], server_offline: bool
+) -> Iterator[DevpiServer]:
     require("devpi-server", lambda: executable("devpi-server"))
-    live = DevpiServer(tmp_path_factory.mktemp("devpi"), *server_options).start()
+    live = DevpiServer(tmp_path_factory.mktemp("devpi"), *server_options, offline=server_offline).start()
     try:
         yield live
     finally:

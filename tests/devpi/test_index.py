@@ -87,20 +87,13 @@ def test_sign_in_checks_the_devpi_password(server: DevpiServer, people: dict[str
     assert browser.get("/+tpp/devices").status_code == 200
 
 
-def devpi_login_header(server: DevpiServer, user: str) -> dict[str, str]:
-    """The ``X-Devpi-Auth`` header devpi-client sends after ``devpi login``."""
-    answer = server.api("POST", "/+login", {"user": user, "password": PASSWORD})
-    token = answer.json()["result"]["password"]
-    return {"X-Devpi-Auth": base64.b64encode(f"{user}:{token}".encode()).decode()}
-
-
 @pytest.mark.parametrize("kind", ["basic auth", "X-Devpi-Auth"])
 def test_devpi_credentials_reach_no_tpp_page(server: DevpiServer, people: dict[str, Browser], kind: str) -> None:
     headers = {"Accept": "application/json"}
     if kind == "basic auth":
         headers["Authorization"] = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
     else:
-        headers.update(devpi_login_header(server, "alice"))
+        headers.update(server.token_header("alice"))
     for path in ("/+tpp/devices", "/+tpp/requests", "/+tpp/policies/project/hello"):
         page = requests.get(
             server.url + path, headers={**headers, "Accept": "text/html"}, allow_redirects=False, timeout=10

@@ -6,83 +6,13 @@ these tests zip the answers with the items and check that the lengths agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.unit.devpi.stand_ins import OTHER_SHA, WHEEL_SHA, Stage, Xom, link
 from tpp_devpi.index import TppStage
-
-WHEEL_SHA = "a" * 64
-OTHER_SHA = "b" * 64
-
-
-@dataclass
-class Link:
-    """What devpi's SimplelinkMeta offers the filter."""
-
-    href: str
-    basename: str
-    version: str
-    hashes: dict[str, str]
-
-
-def link(owner: str, basename: str, version: str, sha256: str) -> Link:
-    return Link(f"{owner}/+f/aaa/bbb/{basename}#sha256={sha256}", basename, version, {"sha256": sha256})
-
-
-@dataclass
-class Key:
-    value: dict[str, Any]
-
-    def get(self) -> dict[str, Any]:
-        return self.value
-
-
-@dataclass
-class Model:
-    stages: dict[str, Any]
-
-    def getstage(self, user: str, index: str) -> Any:
-        return self.stages.get(f"{user}/{index}")
-
-
-@dataclass
-class Xom:
-    """keyfs user records and the stages of a server."""
-
-    users: dict[str, dict[str, Any]]
-    model: Model = field(default_factory=lambda: Model({}))
-
-    def __post_init__(self) -> None:
-        self.keyfs = self
-
-    def USER(self, user: str) -> Key:  # devpi names its keys in capitals
-        return Key(self.users.get(user, {}))
-
-
-@dataclass
-class Stage:
-    xom: Xom
-    username: str
-    index: str
-    projects: dict[str, set[str]]
-    type: str = "tpp"
-
-    @property
-    def name(self) -> str:
-        return f"{self.username}/{self.index}"
-
-    @property
-    def ixconfig(self) -> dict[str, Any]:
-        return {"type": self.type}
-
-    def list_projects_perstage(self) -> Iterable[str]:
-        return self.projects
-
-    def list_versions_perstage(self, project: str) -> set[str]:
-        return self.projects[project]
 
 
 def customizer(stage: Stage) -> TppStage:
@@ -111,9 +41,7 @@ def xom() -> Xom:
 
 @pytest.fixture
 def rel(xom: Xom) -> Stage:
-    stage = Stage(xom, "alice", "rel", {"acme": {"1.0", "2.0"}, "pending": {"0.1"}})
-    xom.model.stages["alice/rel"] = stage
-    return stage
+    return Stage(xom, "alice", "rel", {"acme": {"1.0", "2.0"}, "pending": {"0.1"}})
 
 
 def test_links_show_exactly_the_approved_bytes(rel: Stage) -> None:
@@ -131,27 +59,36 @@ def test_versions_and_projects_need_an_approved_file(rel: Stage) -> None:
     assert answers(tpp.get_versions_filter_iter("acme", ["1.0", "2.0", "9.9"]), ["1.0", "2.0", "9.9"]) == [
         True,  # approved
         False,  # pending
-        True,  # not this index's: a base's version passes
+        False,  # no tpp index holds it: a mirror's version of a gated name
     ]
-    projects = ["acme", "pending", "from-a-base"]
+    assert answers(tpp.get_versions_filter_iter("public", ["9.9"]), ["9.9"]) == [True]  # a name nobody gates
+    projects = ["acme", "pending", "from-a-mirror"]
     assert answers(tpp.get_projects_filter_iter(projects), projects) == [True, False, True]
 
 
 def test_a_base_index_decides_for_its_own_files(xom: Xom, rel: Stage) -> None:
-    xom.model.stages["root/plain"] = Stage(xom, "root", "plain", {}, type="stage")
-    derived = Stage(xom, "bob", "derived", {})
+    Stage(xom, "root", "plain", {"acme": {"3.0"}}, type="stage")
+    Stage(xom, "root", "pypi", {}, type="mirror")
+    derived = Stage(xom, "bob", "derived", {}, bases=("alice/rel", "root/plain", "root/pypi"))
     links = [
         link("alice/rel", "acme-1.0.whl", "1.0", WHEEL_SHA),  # a tpp base's approved file
         link("alice/rel", "acme-2.0.whl", "2.0", OTHER_SHA),  # a tpp base's pending file
         link("root/plain", "acme-3.0.whl", "3.0", OTHER_SHA),  # a plain base's file
         link("gone/index", "acme-4.0.whl", "4.0", OTHER_SHA),  # an index that no longer exists
+        link("root/pypi", "acme-5.0.whl", "5.0", OTHER_SHA),  # a mirror's copy of a gated name
     ]
     assert answers(customizer(derived).get_simple_links_filter_iter("acme", links), links) == [
         True,
         False,
-        True,
+        False,
+        False,
         False,
     ]
+    public = [
+        link("root/pypi", "public-1.0.whl", "1.0", OTHER_SHA),
+        link("root/plain", "public-1.0.whl", "1.0", OTHER_SHA),
+    ]
+    assert answers(customizer(derived).get_simple_links_filter_iter("public", public), public) == [True, False]
 
 
 @pytest.mark.parametrize(

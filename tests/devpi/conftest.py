@@ -22,22 +22,20 @@ def server_options() -> tuple[str, ...]:
     return ()
 
 
-@pytest.fixture(scope="module")
-def server_offline() -> bool:
-    """Whether the server runs in devpi's offline mode; a module with a mirror index overrides it."""
-    return True
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...], server_offline: bool
-) -> Iterator[DevpiServer]:
+def running(root: Path, options: tuple[str, ...], *, offline: bool = True) -> Iterator[DevpiServer]:
+    """A started server for a fixture to yield, stopped afterwards; ``offline=False`` for a module
+    whose mirror indexes fetch from a loopback index (it overrides ``server`` with it)."""
     require("devpi-server", lambda: executable("devpi-server"))
-    live = DevpiServer(tmp_path_factory.mktemp("devpi"), *server_options, offline=server_offline).start()
+    live = DevpiServer(root, *options, offline=offline).start()
     try:
         yield live
     finally:
         live.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...]) -> Iterator[DevpiServer]:
+    yield from running(tmp_path_factory.mktemp("devpi"), server_options)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
+from tests.devpi.conftest import running
 from tests.devpi.pep503 import SimpleIndex
 
 pytestmark = pytest.mark.service
@@ -27,8 +28,9 @@ _names = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def server_offline() -> bool:
-    return False  # the mirror indexes fetch from the loopback index
+def server(tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...]) -> Iterator[DevpiServer]:
+    """Not in offline mode: the mirror indexes fetch from the loopback index."""
+    yield from running(tmp_path_factory.mktemp("devpi"), server_options, offline=False)
 
 
 @pytest.fixture(scope="module")

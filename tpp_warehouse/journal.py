@@ -43,7 +43,8 @@ def install_journal(session_target: Any, journal_cls: type) -> None:
 
     def defer(session: Session, flush_context: Any, instances: Any) -> None:
         own = session.info.get(_OWN, ())
-        for entry in [obj for obj in session.new if isinstance(obj, journal_cls)]:
+        entries: list[Any] = [obj for obj in session.new if isinstance(obj, journal_cls)]
+        for entry in entries:
             action = getattr(entry, "action", None) or ""
             if entry in own or entry.version is None or not UPLOAD_ACTIONS.fullmatch(action):
                 continue

@@ -38,8 +38,8 @@ from .capture import install_capture, open_unopened
 from .derivers import host_view_options
 from .hiding import REVEAL, install_hiding
 from .holds import PUBLISHING, PURGED, PURGING, Holds, is_gated
-from .journal import install_journal, write_published
 from .interfaces import IHost
+from .journal import install_journal, write_published
 from .quarantine import GatedFileStorage, IQuarantine, QuarantineError, Quarantines
 from .scripting import scripted
 from .settings import SettingsError, TPPSettings

@@ -30,7 +30,8 @@ class UserContext:
 def _user(request: Any, username: str | None) -> User | None:
     if username is None:
         return None
-    return request.db.scalars(select(User).where(User.username == username)).first()
+    found: User | None = request.db.scalars(select(User).where(User.username == username)).first()
+    return found
 
 
 class _SessionPolicy:

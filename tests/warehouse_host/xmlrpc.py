@@ -4,8 +4,8 @@ journal after a serial, which mirrors read to learn what changed."""
 from __future__ import annotations
 
 import xmlrpc.client
-from xml.parsers.expat import ExpatError
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from pyramid.response import Response
 from sqlalchemy import select
@@ -18,7 +18,7 @@ def changelog_since_serial(request: Any, serial: int) -> list[tuple[str, str | N
     return [(e.name, e.version, int(e.submitted_date.timestamp()), e.action, e.id) for e in entries]
 
 
-_METHODS = {"changelog_since_serial": changelog_since_serial}
+_METHODS: dict[str, Any] = {"changelog_since_serial": changelog_since_serial}
 
 
 def xmlrpc_view(request: Any) -> Response:

@@ -1,6 +1,8 @@
 """Journey J2: the Warehouse-shaped host under waitress on loopback, its quarantine on moto's S3
 server, real ``twine upload`` and ``pip``. Approvers sign in and decide through TPP's HTTP endpoints
-(begin, sign with the software authenticator, decide) on the same app object the server runs."""
+(begin, sign with the software authenticator, decide): the approval over the served socket, the
+rejection through WebTest on the same app object. The host's S3 keys join its prefix and the path
+with nothing between, as Warehouse's do, so a promotion to another key would not install."""
 
 from __future__ import annotations
 

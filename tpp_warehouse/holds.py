@@ -115,11 +115,12 @@ class Holds:
         self._session.flush()
         return [rows[filename] for filename in wanted]
 
-    def release(self, project: str, version: str) -> None:
-        """Stop holding a release (its request published)."""
-        self._session.execute(
+    def release(self, project: str, version: str) -> bool:
+        """Stop holding a release (its request published); returns whether it was held (new)."""
+        result = self._session.execute(
             delete(HeldReleaseRecord).where(HeldReleaseRecord.project == project, HeldReleaseRecord.version == version)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def forget(self, row: HeldFileRecord) -> None:
         """Stop holding a published file: installers see it from the commit on."""

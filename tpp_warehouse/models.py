@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Model
@@ -47,7 +47,7 @@ class DeviceRecord(Model):
     enrolled_at: Mapped[datetime]
     enrolment: Mapped[str] = mapped_column(String(16))  # tpp_core.Enrolment value: who was told
     # The browser's PushSubscription.toJSON(), once the device allows notifications.
-    push_subscription: Mapped[dict[str, Any] | None]
+    push_subscription: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("person", "name"),)
 
@@ -76,7 +76,7 @@ class PolicyRecord(Model):
     scope_kind: Mapped[str] = mapped_column(String(16))
     scope_value: Mapped[str] = mapped_column(String(_NAME))
     version: Mapped[int]
-    document: Mapped[dict[str, Any]]  # tpp_core.Policy.to_dict()
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # tpp_core.Policy.to_dict()
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(_PERSON))
     # The request that approved this version; None for the first version of a scope (the bootstrap).
@@ -111,7 +111,7 @@ class RequestRecord(Model):
     registry_name: Mapped[str] = mapped_column(String(200))
     project: Mapped[str | None] = mapped_column(String(_NAME))
     version: Mapped[str | None] = mapped_column(String(128))
-    proposed: Mapped[dict[str, Any] | None]  # the proposed policy, for a policy change
+    proposed: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the proposed policy, for a policy change
     uploader: Mapped[str] = mapped_column(String(_PERSON))
     # The pinned policy (I5): the request is decided under this version whatever happens later.
     policy_id: Mapped[int] = mapped_column(ForeignKey("tpp_policies.id"))
@@ -195,7 +195,7 @@ class AuditRecord(Model):
     kind: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(_PERSON))
     subject: Mapped[str] = mapped_column(String(_NAME), index=True)
-    data: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -145,6 +145,13 @@ def _location(url: str) -> tuple[str, str]:
     return bucket, f"{prefix}/" if prefix else ""
 
 
+def _public_location(url: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, "prefix"): the host's key is its prefix and the path joined
+    with nothing between, as Warehouse's ``GenericBlobStorage._get_path`` does."""
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
 @implementer(IQuarantine)
 class S3Quarantine:
     """A bucket or prefix that no one serves; approved objects are copied to the public bucket."""
@@ -152,7 +159,7 @@ class S3Quarantine:
     def __init__(self, client: Any, quarantine_url: str, public_url: str) -> None:
         self._s3 = client
         self._bucket, self._prefix = _location(quarantine_url)
-        self._public_bucket, self._public_prefix = _location(public_url)
+        self._public_bucket, self._public_prefix = _public_location(public_url)
 
     def store(self, path: str, file_path: str, meta: Mapping[str, object] | None) -> None:
         # S3 user metadata must be ASCII; the host's meta (project, version, types) is informative only.

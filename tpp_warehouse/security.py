@@ -20,6 +20,7 @@ from pyramid.events import NewResponse
 
 from tpp_core import PermissionDenied, PersonId
 
+from .csp import merge
 from .interfaces import IDeviceService, IHost
 
 __all__ = [
@@ -113,7 +114,9 @@ def _protect(event: Any) -> None:
     route = getattr(event.request, "matched_route", None)
     if route is not None and route.name.startswith("tpp."):
         headers = event.response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        # A host's own policy (Warehouse's CSP tween sets it before this runs) gets TPP's needs added.
+        host_policy = headers.get("Content-Security-Policy")
+        headers["Content-Security-Policy"] = CSP if host_policy is None else merge(host_policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Cache-Control", "no-store")  # pages and status change with every decision

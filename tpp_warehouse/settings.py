@@ -380,7 +380,7 @@ _dotted = _matching(_DOTTED, _DOTTED_EXPECTED)
 _QUARANTINE_EXPECTED = (
     'a directory ("/var/lib/tpp/quarantine" or "file:///var/lib/tpp/quarantine") or "s3://bucket/prefix"'
 )
-_S3_EXPECTED = 'an S3 location such as "s3://pypi-files/packages" (bucket, then an optional prefix)'
+_S3_EXPECTED = 'an S3 location such as "s3://pypi-files/packages/" (bucket, then an optional prefix)'
 _S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
@@ -410,7 +410,10 @@ def _public_url(value: object, parsed: Mapping[str, object]) -> str | None:
     url = _text(value)
     if not url.startswith("s3://"):
         raise _Problem(f"expected {_S3_EXPECTED}, got {url!r}")
-    return _s3_location(url)
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    _s3_location(f"s3://{bucket}")  # checks the bucket's name
+    # The prefix is kept as written: Warehouse's storage joins its prefix and a path with nothing between.
+    return f"s3://{bucket}/{prefix}"
 
 
 def _endpoint_url(value: object, parsed: Mapping[str, object]) -> str | None:

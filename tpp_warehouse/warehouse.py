@@ -1,22 +1,22 @@
-"""TPP in a Warehouse-shaped registry: the host adapter, and the include that wires capture, hiding
-and quarantine storage into the host.
+"""TPP in a Warehouse-shaped registry: the host adapter, and the include that wires capture, hiding,
+the journal and quarantine storage into the host.
 
 Warehouse has no plugin hook, and ``pyramid.includes`` runs before its own includes, so the host
-includes TPP after configuring itself (see docs/warehouse.rst)::
+includes TPP after configuring itself, in its web and its worker (Celery) process alike; :func:`configure`
+does both steps (see docs/warehouse.rst)::
 
-    config = warehouse.config.configure()
-    config.include("tpp_warehouse.warehouse")
-    application = config.make_wsgi_app()
+    application = configure().make_wsgi_app()      # mywarehouse/wsgi.py
+    app = configure().make_celery_app()            # mywarehouse/celery.py
 
 The shapes TPP relies on (:class:`Shapes`; Warehouse's by default, ``tpp.warehouse.shapes`` to point
 elsewhere): ``request.db`` (the host's session, joined to ``request.tm`` by zope.sqlalchemy),
-``request.user.username``, ``request.authentication_method`` (``"session"`` for a browser), the
-models' columns (``Project.name/normalized_name``, ``Release.project/version``,
-``File.release/filename/sha256_digest/size/path``, ``Role.user/project/role_name``,
-``User.username/is_superuser``, ``JournalEntry.name/version/action``) and an ``IFileStorage``
-registered with pyramid_services under the name ``archive``, whose ``store`` receives
-``meta["project"]``. TPP's tables live in the host's database (``tpp.database_url`` unset) so that
-holding a file commits with its upload.
+``request.user.username`` and then ``request.authentication_method`` (``"session"`` for a browser;
+Warehouse sets it while it resolves ``request.user``), the models' columns (``Project.name/normalized_name``,
+``Release.project/version``, ``File.release/filename/sha256_digest/size/path/python_version``,
+``Role.user/project/role_name``, ``User.username/is_superuser``, ``JournalEntry.name/version/action``)
+and an ``IFileStorage`` registered with pyramid_services under the name ``archive``, whose ``store``
+receives ``meta["project"]``. TPP's tables live in the host's database (``tpp.database_url`` unset) so
+that holding a file commits with its upload.
 """
 
 from __future__ import annotations
@@ -29,20 +29,23 @@ from pyramid.path import DottedNameResolver
 from pyramid_services import IServiceRegistry, ProxyFactory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_dirty
 from zope.interface import implementer
 
 from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
 
 from .capture import install_capture, open_unopened
+from .derivers import host_view_options
 from .hiding import REVEAL, install_hiding
 from .holds import PUBLISHING, PURGED, PURGING, Holds, is_gated
 from .interfaces import IHost
+from .journal import install_journal, write_published
 from .quarantine import GatedFileStorage, IQuarantine, QuarantineError, Quarantines
 from .scripting import scripted
 from .settings import SettingsError, TPPSettings
 from .tasks import HOUSEKEEPING
 
-__all__ = ["WAREHOUSE", "Shapes", "WarehouseHost", "finish", "includeme", "reconcile"]
+__all__ = ["WAREHOUSE", "Shapes", "WarehouseHost", "configure", "finish", "includeme", "reconcile"]
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +125,13 @@ class WarehouseHost:
         return cls(request.db, registry["tpp.host"], request.tm, registry, registry["tpp.quarantines"](public))
 
     def session_person(self, request: Any) -> PersonId | None:
+        # request.user first: Warehouse sets authentication_method only while it resolves the identity
+        # (warehouse/accounts/security_policy.py), so read before it, the method is not there yet.
+        person = self.credential_person(request)
         method = getattr(request, "authentication_method", None)
-        if getattr(method, "value", method) != "session":
+        if person is None or getattr(method, "value", method) != "session":
             return None  # API tokens and basic auth never approve (I3)
-        return self.credential_person(request)
+        return person
 
     def credential_person(self, request: Any) -> PersonId | None:
         username = getattr(request.user, "username", None)
@@ -179,17 +185,17 @@ class WarehouseHost:
 
     def finish_publishing(self, filenames: list[str] | None) -> int:
         """Promote the bytes of publishing files, then show them and their release; returns how many."""
-        holds, done = Holds(self._session), 0
+        holds, published = Holds(self._session), dict[tuple[str, str], list[str]]()
         for row in holds.in_state(PUBLISHING, filenames):
             if self._quarantine.contains(row.path):
                 self._quarantine.promote(row.path, row.sha256)
             else:  # promoted by an attempt whose commit failed
                 log.warning("tpp: %s is no longer quarantined; assuming it was promoted", row.path)
-            holds.release(row.project, row.version)
+            published.setdefault((row.project, row.version), []).append(row.filename)
             holds.forget(row)
-            self._journal(row.project, row.version, f"tpp publish {row.filename}")
-            done += 1
-        return done
+        for (project, version), names in sorted(published.items()):
+            self._announce(project, version, names, new_release=holds.release(project, version))
+        return sum(map(len, published.values()))
 
     def finish_purging(self, filenames: list[str] | None) -> int:
         """Delete the quarantined bytes of purging files; returns how many."""
@@ -199,13 +205,28 @@ class WarehouseHost:
             row.state = PURGED
         return len(rows)
 
-    def _journal(self, project: str, version: str, action: str) -> None:
-        # A journal entry bumps the project's serial, so mirrors (bandersnatch) fetch it again.
-        name = self._session.scalars(
-            select(self._host.project.name).where(self._host.project.normalized_name == project)
+    def _announce(self, project: str, version: str, filenames: list[str], *, new_release: bool) -> None:
+        """Tell the host what became visible, as its own upload would have: the journal entries (the
+        changelog and the serial mirrors follow), and the release marked changed, so that the host's
+        flush listeners purge its cache keys (Warehouse's ``project/<name>``, ``all-projects``) and
+        reindex the project."""
+        h = self._host
+        release = self._session.scalars(
+            _reveal(
+                select(h.release)
+                .join(h.project, h.release.project_id == h.project.id)
+                .where(h.project.normalized_name == project, h.release.version == version)
+            )
         ).first()
-        self._session.add(self._host.journal_entry(name=name or project, version=version, action=action))
-        self._session.flush()
+        files = self._session.execute(
+            _reveal(select(h.file.python_version, h.file.filename).where(h.file.filename.in_(filenames)))
+        ).all()
+        name = project if release is None else release.project.name
+        if release is not None:
+            flag_dirty(release)
+        write_published(
+            self._session, h.journal_entry, name, version, sorted(tuple(f) for f in files), new_release=new_release
+        )
 
 
 def finish(registry: Any, filenames: list[str] | None = None) -> dict[str, int]:
@@ -262,12 +283,25 @@ def includeme(config: Any) -> None:
     host = config.registry["tpp.host"] = _resolve(settings)
     install_hiding(host.session, host.file, host.release, host.project)
     install_capture(host.file, host.release)
+    install_journal(host.session, host.journal_entry)
     config.include(".hiding")
     config.include(".capture")
     config.register_service_factory(WarehouseHost.create_service, IHost)
+    config.add_view_deriver(host_view_options)  # require_methods, uses_session for the host's derivers
     config.registry.setdefault(HOUSEKEEPING, []).append(reconcile)  # `tpp tick` and the worker catch up
     # After the host's own registrations (order 0), whether they are committed already or not.
     config.action(None, lambda: _wrap_archive_storage(config, host), order=10)
+
+
+def configure(settings: dict[str, Any] | None = None) -> Any:
+    """Warehouse's configuration with TPP included and committed: the one entry point of the web
+    application and of the Celery worker, so both hide, capture and quarantine alike."""
+    from warehouse.config import configure as configure_warehouse  # type: ignore[import-not-found]
+
+    config = configure_warehouse(settings)
+    config.include("tpp_warehouse.warehouse")
+    config.commit()
+    return config
 
 
 def __dir__() -> list[str]:

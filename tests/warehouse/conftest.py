@@ -6,11 +6,12 @@ import base64
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import Engine
@@ -77,18 +78,68 @@ class World:
             "/legacy/", params=params, upload_files=[("content", filename, data)], headers=basic(token), status=status
         )
 
-    def decide(self, request_id: str, person: str, verdict: Verdict = Verdict.APPROVE) -> None:
+    def decide(
+        self, request_id: str, person: str, verdict: Verdict = Verdict.APPROVE, *, url: str | None = None
+    ) -> None:
         """Decide over HTTP as request.js does: sign in to the host, begin, sign with the person's
-        authenticator, decide (publishing or purging runs after the decision commits)."""
-        client = TestApp(self.app.app, extra_environ=self.app.extra_environ)  # a browser of its own
-        client.post("/login", {"person": person})
-        url = f"/tpp/requests/{request_id}"
-        csrf = client.get(url).html.find("meta", {"name": "csrf-token"})["content"]
-        headers = {"Accept": "application/json", "X-CSRF-Token": str(csrf)}
-        ceremony = client.post_json(f"{url}/begin", {"verdict": verdict.value}, headers=headers).json
+        authenticator, decide (publishing or purging runs after the decision commits). Through
+        WebTest on the app, or over the socket of the server at ``url``."""
+        browser: _Browser = (
+            _SocketBrowser(url) if url else _WebTestBrowser(TestApp(self.app.app, extra_environ=self.app.extra_environ))
+        )
+        browser.post("/login", {"person": person})
+        page = f"/tpp/requests/{request_id}"
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)"', browser.get(page))
+        assert match, f"no CSRF token on {page}"
+        headers = {"Accept": "application/json", "X-CSRF-Token": match[1]}
+        ceremony = browser.post_json(f"{page}/begin", {"verdict": verdict.value}, headers)
         assertion = self.registry.authenticators[person].get(json.loads(ceremony["options"]), ORIGIN)
         credential = {"id": ceremony["id"], "credential": json.dumps(assertion)}
-        client.post_json(f"{url}/decide", {"verdict": verdict.value, "ceremony": credential}, headers=headers)
+        browser.post_json(f"{page}/decide", {"verdict": verdict.value, "ceremony": credential}, headers)
+
+
+class _Browser(Protocol):
+    """A browser of its own (its own cookies) that signs in and calls TPP's pages."""
+
+    def get(self, path: str) -> str: ...
+
+    def post(self, path: str, form: dict[str, str]) -> None: ...
+
+    def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any: ...
+
+
+class _WebTestBrowser:
+    def __init__(self, client: TestApp) -> None:
+        self.client = client
+
+    def get(self, path: str) -> str:
+        return str(self.client.get(path).text)
+
+    def post(self, path: str, form: dict[str, str]) -> None:
+        self.client.post(path, form)
+
+    def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        return self.client.post_json(path, body, headers=headers).json
+
+
+class _SocketBrowser:
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url, self.session = url, requests.Session()
+
+    def get(self, path: str) -> str:
+        answer = self.session.get(self.url + path, timeout=30)
+        answer.raise_for_status()
+        return str(answer.text)
+
+    def post(self, path: str, form: dict[str, str]) -> None:
+        self.session.post(self.url + path, data=form, timeout=30, allow_redirects=False).raise_for_status()
+
+    def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        answer = self.session.post(self.url + path, json=body, headers=headers, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
 
 
 def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[World]:

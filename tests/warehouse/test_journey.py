@@ -1,6 +1,8 @@
 """Journey J2: the Warehouse-shaped host under waitress on loopback, its quarantine on moto's S3
 server, real ``twine upload`` and ``pip``. Approvers sign in and decide through TPP's HTTP endpoints
-(begin, sign with the software authenticator, decide) on the same app object the server runs."""
+(begin, sign with the software authenticator, decide): the approval over the served socket, the
+rejection through WebTest on the same app object. The host's S3 keys join its prefix and the path
+with nothing between, as Warehouse's do, so a promotion to another key would not install."""
 
 from __future__ import annotations
 
@@ -83,9 +85,10 @@ class Served:
 def served(s3: S3, tmp_path: Path) -> Iterator[Served]:
     storage = {
         "bucket": "tpp-public",
+        "files.prefix": "packages",  # Warehouse joins it to a path with nothing between; so must TPP
         "s3": s3.client,
         "tpp.quarantine.url": "s3://tpp-quarantine/held",
-        "tpp.quarantine.public_url": "s3://tpp-public",
+        "tpp.quarantine.public_url": "s3://tpp-public/packages",
         "tpp.quarantine.s3_endpoint_url": s3.endpoint,
     }
     for world in open_world(f"sqlite:///{tmp_path / 'warehouse.sqlite'}", tmp_path, **storage):
@@ -111,7 +114,7 @@ def test_j2_upload_hidden_until_approved_then_installable(served: Served) -> Non
     path = key.removeprefix("held/")
     assert requests.get(f"{served.url}/packages/{path}", timeout=10).status_code == 404
 
-    served.world.decide(request_id, "cora")
+    served.world.decide(request_id, "cora", url=served.url)  # over waitress's socket, as a browser does
     assert served.s3.keys("tpp-quarantine") == []
     installed = served.pip("install", "acme==1.0", "--target", str(served.tmp / "site"))
     assert installed.returncode == 0, installed.stderr

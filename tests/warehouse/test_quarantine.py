@@ -11,7 +11,7 @@ import pytest
 from zope.interface.verify import verifyObject
 
 from tests.warehouse.conftest import S3
-from tests.warehouse_host.storage import LocalFileStorage
+from tests.warehouse_host.storage import LocalFileStorage, S3FileStorage
 from tpp_warehouse.quarantine import GatedFileStorage, IQuarantine, LocalQuarantine, QuarantineError, S3Quarantine
 
 PATH = "ab/cd/0123/acme-1.0-py3-none-any.whl"
@@ -88,7 +88,7 @@ def test_gated_storage_diverts_gated_projects_only(local: tuple[LocalQuarantine,
 
 @pytest.fixture
 def on_s3(s3: S3) -> S3Quarantine:
-    return S3Quarantine(s3.client, "s3://tpp-quarantine/held", "s3://tpp-public/packages")
+    return S3Quarantine(s3.client, "s3://tpp-quarantine/held", "s3://tpp-public/packages/")
 
 
 @pytest.mark.service
@@ -102,6 +102,17 @@ def test_s3_store_promote_copies_and_checks(s3: S3, on_s3: S3Quarantine, upload:
     assert s3.keys("tpp-quarantine") == []
     assert s3.keys("tpp-public") == [f"packages/{PATH}", f"packages/{PATH}.metadata"]
     assert s3.client.get_object(Bucket="tpp-public", Key=f"packages/{PATH}")["Body"].read() == DATA
+
+
+@pytest.mark.service
+@pytest.mark.parametrize("prefix", ["packages", "packages/", ""])
+def test_s3_promotes_to_the_key_the_host_reads(s3: S3, upload: Path, prefix: str) -> None:
+    # Warehouse's S3 storage joins its prefix and the path with nothing between (_get_path).
+    quarantine = S3Quarantine(s3.client, "s3://tpp-quarantine/held", f"s3://tpp-public/{prefix}")
+    quarantine.store(PATH, str(upload), META)
+    quarantine.promote(PATH, SHA256)
+    assert s3.keys("tpp-public") == [prefix + PATH]
+    assert S3FileStorage(s3.client, "tpp-public", prefix).get(PATH).read() == DATA
 
 
 @pytest.mark.service

@@ -64,7 +64,12 @@ def test_settings_are_normalized() -> None:
             "tpp.quarantine.s3_endpoint_url": "http://127.0.0.1:9000",
         }
     )
-    assert (settings.quarantine_url, settings.quarantine_public_url) == ("s3://tpp-q/held", "s3://tpp-public")
+    assert (settings.quarantine_url, settings.quarantine_public_url) == ("s3://tpp-q/held", "s3://tpp-public/")
+    # The public prefix is kept as written, for Warehouse joins it to a path with nothing between.
+    raw = TPPSettings.from_settings(
+        {**BASE, "tpp.quarantine.url": "s3://tpp-q", "tpp.quarantine.public_url": "s3://b-1/p"}
+    )
+    assert raw.quarantine_public_url == "s3://b-1/p"
     assert TPPSettings.from_settings({**BASE, "tpp.quarantine.url": "file:///var/q"}).quarantine_url == "/var/q"
 
 

@@ -2,6 +2,14 @@
 ``request.db`` session, per-request transaction manager and ``IFileStorage`` service, that includes
 TPP the way docs/warehouse.rst tells a Warehouse deployment to.
 
+It behaves as Warehouse does where TPP meets it, each checked against Warehouse's source: views get
+GET/HEAD/OPTIONS only unless they declare ``require_methods``, and ``request.session`` raises unless
+they declare ``uses_session`` (:mod:`.derivers`); ``request.authentication_method`` exists only once
+the identity was resolved (:mod:`.identity`); a tween overwrites every page's Content-Security-Policy
+(:mod:`.csp`); the upload writes journal entries (:mod:`.views`) that XML-RPC serves (:mod:`.xmlrpc`);
+changes to File, Release and Project purge cache keys after commit (:mod:`.cache`); S3 keys are the
+files prefix and the path joined with nothing between (:mod:`.storage`).
+
 Uploads authenticate with API tokens (``__token__:<token>`` basic auth, as twine sends them);
 browsers sign in through a test-only form (``POST /login``). Not shipped: tests only.
 
@@ -13,8 +21,6 @@ Usage::
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import zope.sqlalchemy
@@ -29,8 +35,11 @@ from tpp_warehouse.migrate import upgrade
 from tpp_warehouse.warehouse import Shapes
 
 from . import views
+from .cache import REGISTRY
+from .identity import MultiSecurityPolicy, user
 from .models import Model, Session, User
 from .storage import IFileStorage, LocalFileStorage, S3FileStorage
+from .xmlrpc import xmlrpc_view
 
 __all__ = ["ORIGIN", "SHAPES", "create_database", "make_app"]
 
@@ -71,32 +80,17 @@ class PyPIActionPredicate:
 
 
 def _db(request: Any) -> OrmSession:
-    session: OrmSession = Session(bind=request.registry["host.engine"])
+    session: OrmSession = Session(bind=request.registry["host.engine"], info={REGISTRY: request.registry})
     zope.sqlalchemy.register(session, transaction_manager=request.tm)
     request.add_finished_callback(lambda r: session.close())
     return session
 
 
-def _identity(request: Any) -> tuple[User | None, str | None]:
-    """(user, authentication method): an API token, else the browser session."""
-    header = request.headers.get("Authorization", "")
-    username, method = None, None
-    if header.startswith("Basic "):
-        try:
-            login, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            login, secret = "", ""
-        username = request.registry["host.tokens"].get(secret) if login == "__token__" else None
-        method = "macaroon" if username else None
-    elif "user" in request.session:
-        username, method = request.session["user"], "session"
-    if username is None:
-        return None, None
-    return request.db.scalars(select(User).where(User.username == username)).first(), method
-
-
 def _login(request: Any) -> HTTPSeeOther:
-    request.session["user"] = request.POST["person"]
+    """The test-only sign-in: remembers the person's user id in the session."""
+    found = request.db.scalars(select(User).where(User.username == request.POST["person"])).first()
+    if found is not None:
+        request.session["auth.userid"] = found.username
     return HTTPSeeOther(location=request.POST.get("next", "/"))
 
 
@@ -114,6 +108,7 @@ def make_app(
     config = Configurator(
         settings={
             "tm.manager_hook": "pyramid_tm.explicit_manager",  # as Warehouse: one manager per request
+            "tm.annotate_user": False,  # as Warehouse: the identity is resolved once a route matched
             "files.path": files,
             "files.bucket": bucket,
             "tpp.warehouse.shapes": "tests.warehouse_host:SHAPES",
@@ -127,13 +122,15 @@ def make_app(
     config.registry["host.engine"] = make_engine(database_url)
     config.registry["host.tokens"] = tokens
     config.registry["host.s3"] = s3
+    config.registry["host.purged"] = []  # the cache keys each commit purged (.cache)
     config.set_session_factory(SignedCookieSessionFactory("test-only-secret", secure=False, httponly=True))
+    config.set_security_policy(MultiSecurityPolicy())
     config.include("pyramid_services")
     config.include("pyramid_tm")
+    config.include(".derivers")
+    config.include(".csp")
     config.add_request_method(_db, name="db", reify=True)
-    config.add_request_method(_identity, name="identity_info", reify=True)
-    config.add_request_method(lambda r: r.identity_info[0], name="user", reify=True)
-    config.add_request_method(lambda r: r.identity_info[1], name="authentication_method", reify=True)
+    config.add_request_method(user, name="user", reify=True)
     storage = LocalFileStorage if bucket is None else S3FileStorage
     config.register_service_factory(storage.create_service, IFileStorage, name="archive")
     config.add_route_predicate("pypi_action", PyPIActionPredicate)
@@ -142,17 +139,19 @@ def make_app(
     config.add_route("api.simple.detail", "/simple/{name}/")
     config.add_route("legacy.api.json.project", "/pypi/{name}/json")
     config.add_route("legacy.api.json.release", "/pypi/{name}/{version}/json")
+    config.add_route("xmlrpc.pypi", "/pypi")
     config.add_route("packaging.file", "/packages/*path")
     config.add_route("login", "/login")
-    config.add_view(
-        views.file_upload, route_name="forklift.legacy.file_upload", request_method="POST", require_csrf=False
-    )
+    # The view options are Warehouse's: forklift's upload and its login declare POST and the session.
+    post = {"require_methods": ["POST"], "require_csrf": False}
+    config.add_view(views.file_upload, route_name="forklift.legacy.file_upload", uses_session=True, **post)
     config.add_view(views.simple_index, route_name="api.simple.index")
     config.add_view(views.simple_detail, route_name="api.simple.detail")
     config.add_view(views.json_project, route_name="legacy.api.json.project", renderer="json")
     config.add_view(views.json_release, route_name="legacy.api.json.release", renderer="json")
+    config.add_view(xmlrpc_view, route_name="xmlrpc.pypi", **post)
     config.add_view(views.package_file, route_name="packaging.file")
-    config.add_view(_login, route_name="login", request_method="POST", require_csrf=False)
+    config.add_view(_login, route_name="login", uses_session=True, **post)
     config.commit()  # Warehouse's configure() ends with a commit; TPP is included after it
     config.include("tpp_warehouse.warehouse")
     return config.make_wsgi_app()

@@ -108,6 +108,23 @@ class JournalEntry(Model):
     submitted_date: Mapped[datetime] = mapped_column(default=_now)
 
 
+@event.listens_for(Session, "before_flush")
+def _defer_journals(session: Any, flush_context: Any, instances: Any) -> None:
+    # Warehouse's ensure_monotonic_journals: journal entries flushed with other changes wait for a
+    # flush of their own (where Warehouse takes its advisory lock), restored by the listener below.
+    entries = [obj for obj in session.new if isinstance(obj, JournalEntry)]
+    if entries and (session.dirty or any(not isinstance(obj, JournalEntry) for obj in session.new)):
+        for entry in entries:
+            session.expunge(entry)
+        session.info.setdefault("_deferred_journals", []).extend(entries)
+
+
+@event.listens_for(Session, "after_flush")
+def _restore_deferred_journals(session: Any, flush_context: Any) -> None:
+    for entry in session.info.pop("_deferred_journals", []):
+        session.add(entry)
+
+
 @event.listens_for(JournalEntry, "after_insert")
 def _bump_serial(mapper: Mapper[Any], connection: Connection, entry: JournalEntry) -> None:
     # What Warehouse's maintain_project_last_serial() trigger does.

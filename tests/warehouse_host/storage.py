@@ -39,21 +39,25 @@ class LocalFileStorage:
 
 @implementer(IFileStorage)
 class S3FileStorage:
-    def __init__(self, client: Any, bucket: str) -> None:
-        self.client, self.bucket = client, bucket
+    """Keys are ``files.prefix`` and the path joined with nothing between, as Warehouse's
+    ``GenericBlobStorage._get_path``."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str | None) -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix or ""
 
     @classmethod
     def create_service(cls, context: object, request: Any) -> Self:
-        return cls(request.registry["host.s3"], request.registry.settings["files.bucket"])
+        settings = request.registry.settings
+        return cls(request.registry["host.s3"], settings["files.bucket"], settings.get("files.prefix"))
 
     def get(self, path: str) -> IO[bytes]:
         from botocore.exceptions import ClientError
 
         try:
-            body: IO[bytes] = self.client.get_object(Bucket=self.bucket, Key=path)["Body"]
+            body: IO[bytes] = self.client.get_object(Bucket=self.bucket, Key=self.prefix + path)["Body"]
         except ClientError:
             raise FileNotFoundError(path) from None
         return body
 
     def store(self, path: str, file_path: str, *, meta: Mapping[str, object] | None = None) -> None:
-        self.client.upload_file(file_path, self.bucket, path)
+        self.client.upload_file(file_path, self.bucket, self.prefix + path)

@@ -19,6 +19,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from tpp_warehouse.security import SessionRequired
+from tpp_warehouse.views.confirmation import safe_next
 from tpp_warehouse.views.errors import STATUS, answer, wants_json
 
 from .host import SESSION_KEY
@@ -31,26 +32,14 @@ _LIMIT = 200  # longer names or passwords are no devpi user's
 
 
 def _safe_next(value: object) -> str:
-    """Only TPP's own pages: an open redirect would let a link send a fresh session anywhere. The
-    address goes into a Location header, so it must be printable ASCII without spaces (a page's
-    own address is URL-encoded, so it is); a CR or LF there would split the header.
+    """Only TPP's own pages (see :func:`tpp_warehouse.views.confirmation.safe_next`), else the requests.
 
     >>> _safe_next("/+tpp/requests/abc?x=1")
     '/+tpp/requests/abc?x=1'
     >>> [_safe_next(bad) for bad in ("//evil.example/", "/+tpp/x\\r\\nSet-Cookie: a=b", "/+tpp/\\u00e9", None)]
     ['/+tpp/requests', '/+tpp/requests', '/+tpp/requests', '/+tpp/requests']
     """
-    if (
-        isinstance(value, str)
-        and value.startswith(f"{ROUTE_PREFIX}/")
-        and value.isascii()
-        and value.isprintable()
-        and " " not in value
-        and "//" not in value
-        and "\\" not in value
-    ):
-        return value
-    return f"{ROUTE_PREFIX}/requests"
+    return safe_next(value, ROUTE_PREFIX) or f"{ROUTE_PREFIX}/requests"
 
 
 def _field(request: Any, name: str) -> str:

@@ -27,7 +27,9 @@ __all__ = ["ConfirmationViews", "safe_next"]
 
 def safe_next(value: object, prefix: str) -> str | None:
     """``value`` if it is a path to one of TPP's own pages, else None: a link must not send a freshly
-    confirmed session anywhere else (an open redirect), nor smuggle a header line.
+    signed-in or confirmed session anywhere else (an open redirect). The path goes into a Location
+    header, so it must be printable ASCII without spaces (a page's own address is URL-encoded, so
+    it is): a CR or LF would split the header.
 
     >>> safe_next("/tpp/policies/project/acme", "/tpp")
     '/tpp/policies/project/acme'
@@ -36,7 +38,7 @@ def safe_next(value: object, prefix: str) -> str | None:
     """
     if not isinstance(value, str) or len(value) > 2000 or not value.startswith(f"{prefix}/"):
         return None
-    if "//" in value or "\\" in value or not value.isprintable() or not value.isascii():
+    if "//" in value or "\\" in value or " " in value or not value.isprintable() or not value.isascii():
         return None
     return value
 

@@ -130,6 +130,7 @@ def make_app(
     config.set_session_factory(SignedCookieSessionFactory("test-only-secret", secure=False, httponly=True))
     config.include("pyramid_services")
     config.include("pyramid_tm")
+    config.include("tests.common.bodies")
     config.add_request_method(_db, name="db", reify=True)
     config.add_request_method(_identity, name="identity_info", reify=True)
     config.add_request_method(lambda r: r.identity_info[0], name="user", reify=True)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.common.properties import examples
 from tests.common.scenario import brief_policy, group
 from tpp_core import InvalidPolicy, PersonId, Policy, Scope, assign_seats, evaluate
 
@@ -139,7 +140,7 @@ def brute_force_max(p: Policy, uploader: PersonId | None, approvers: list[Person
 
 
 @pytest.mark.property
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(instances())
 def test_matching_is_maximum_and_valid(instance: tuple[Policy, PersonId | None, list[PersonId]]) -> None:
     p, uploader, approvers = instance
@@ -157,7 +158,7 @@ def test_matching_is_maximum_and_valid(instance: tuple[Policy, PersonId | None, 
 
 
 @pytest.mark.property
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(instances())
 def test_shortfall_names_exactly_the_people_who_would_help(
     instance: tuple[Policy, PersonId | None, list[PersonId]],

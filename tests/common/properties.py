@@ -31,4 +31,5 @@ def load_profile(config: pytest.Config) -> None:
 
 def examples(full: int) -> int:
     """The example count of a property that runs ``full`` examples at full size, in the loaded profile."""
-    return max(1, full * settings().max_examples // FULL_EXAMPLES)
+    loaded: int = settings().max_examples
+    return max(1, full * loaded // FULL_EXAMPLES)

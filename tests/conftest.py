@@ -1,60 +1,83 @@
-"""Shared fixtures: a fresh database on each backend TPP supports."""
+"""Shared fixtures: a database on each backend TPP supports, copied from one migrated template per
+run (per xdist worker); hypothesis profiles; how xdist groups the tests."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
+from tests.common.databases import Databases, PostgreSQLDatabases, Slot, SQLiteDatabases
+from tests.common.properties import load_profile
+from tests.common.scheduling import group_and_order
 from tests.common.services import POSTGRESQL_URL, require
 from tpp_warehouse.db import make_engine
-from tpp_warehouse.migrate import upgrade
 
 
-def _postgresql_database() -> Iterator[str]:
+def pytest_configure(config: pytest.Config) -> None:
+    load_profile(config)
+
+
+@pytest.hookimpl(trylast=True)  # after a folder's conftest put its own tests in groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    group_and_order(items)
+
+
+@pytest.fixture(scope="session")
+def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SQLiteDatabases:
+    """SQLite files copied from one template this worker migrates at first use."""
+    return SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgresql_databases() -> Iterator[PostgreSQLDatabases]:
+    """Databases on 127.0.0.1:5432 (or ``TPP_TEST_POSTGRESQL``) copied from this worker's template."""
     admin = require("PostgreSQL", lambda: psycopg.connect(POSTGRESQL_URL, autocommit=True, connect_timeout=5))
-    name = f"tpp_test_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield (
-                make_url(POSTGRESQL_URL)
-                .set(drivername="postgresql+psycopg", database=name)
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    databases = PostgreSQLDatabases(admin, POSTGRESQL_URL)
+    yield databases
+    databases.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file (the embedded default) or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tpp.sqlite'}"
-    else:
-        yield from _postgresql_database()
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
+def backend(request: pytest.FixtureRequest) -> Databases:
+    """The databases of one backend: SQLite (the embedded default) or PostgreSQL."""
+    databases: Databases = request.getfixturevalue(f"{request.param}_databases")
+    return databases
 
 
-def _migrated(url: str) -> Iterator[Engine]:
-    upgrade(url)
-    engine = make_engine(url)
+@pytest.fixture
+def database_url(backend: Databases) -> Iterator[str]:
+    """An empty database (no table at all), for what must run the migrations itself."""
+    yield from backend.empty()
+
+
+@pytest.fixture(scope="module")
+def migrated_database(backend: Databases) -> Slot:
+    """The module's database URL: an app built once per module is built on it; every test that takes
+    ``engine`` finds it freshly copied from the migrated template."""
+    slot = backend.slot()
+    slot.restore()
+    return slot
+
+
+def _engine_on(slot: Slot) -> Iterator[Engine]:
+    slot.restore()
+    engine = make_engine(slot.url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to TPP's newest schema, on each backend."""
-    yield from _migrated(database_url)
+def engine(migrated_database: Slot) -> Iterator[Engine]:
+    """An engine on a database at TPP's newest schema and without rows, on each backend."""
+    yield from _engine_on(migrated_database)
 
 
 @pytest.fixture
-def postgresql_engine() -> Iterator[Engine]:
+def postgresql_engine(postgresql_databases: PostgreSQLDatabases) -> Iterator[Engine]:
     """The same on PostgreSQL only, for behaviour SQLite does not have (concurrent writers)."""
-    for url in _postgresql_database():
-        yield from _migrated(url)
+    slot = postgresql_databases.slot()
+    yield from _engine_on(slot)
+    slot.close()

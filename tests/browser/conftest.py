@@ -13,7 +13,12 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.common.services import require
-from tests.devpi.conftest import server, server_options  # noqa: F401 (devpi's live server, one per module)
+from tests.devpi.conftest import (  # noqa: F401 (devpi's live servers)
+    fresh_server,
+    server,
+    server_options,
+    shared_server,
+)
 
 from .chromium import LAUNCH_ARGS, chromium_executable
 

@@ -17,16 +17,20 @@ waits for the request.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import hashlib
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -73,6 +77,22 @@ def wait_until_answering(url: str, process: subprocess.Popen[Any], output: Calla
     raise RuntimeError(f"devpi-server did not answer within 30 s:\n{output()}")
 
 
+@functools.cache
+def _initialized_serverdir() -> Path:
+    """A server directory devpi-init prepared (root's password :data:`PASSWORD`, no root/pypi), once
+    per process: each new server starts from a copy, which takes a millisecond where devpi-init takes
+    seconds. Removed when the process exits."""
+    directory = Path(tempfile.mkdtemp(prefix="tpp-devpi-init-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    serverdir = directory / "server"
+    subprocess.run(
+        [executable("devpi-init"), "--serverdir", str(serverdir), "--no-root-pypi", "--root-passwd", PASSWORD],
+        check=True,
+        capture_output=True,
+    )
+    return serverdir
+
+
 class DevpiServer:
     """One devpi-server process with the plugin; :meth:`kill` and :meth:`start` again keep its data."""
 
@@ -92,18 +112,7 @@ class DevpiServer:
 
     def start(self) -> DevpiServer:
         if not self.serverdir.exists():
-            subprocess.run(
-                [
-                    executable("devpi-init"),
-                    "--serverdir",
-                    str(self.serverdir),
-                    "--no-root-pypi",
-                    "--root-passwd",
-                    PASSWORD,
-                ],
-                check=True,
-                capture_output=True,
-            )
+            shutil.copytree(_initialized_serverdir(), self.serverdir)
         secret = self.root / "secret"
         if not secret.exists():
             secret.write_text(base64.b64encode(os.urandom(32)).decode())

@@ -67,6 +67,7 @@ def make_app(database_url: str, host: WebHost, **settings: Any) -> Any:
     )
     config.set_session_factory(SignedCookieSessionFactory("test-only-secret", secure=False, httponly=True))
     config.include("pyramid_services")
+    config.include("tests.common.bodies")
     config.register_service(host, IHost)
     config.add_route("login", "/login")
     config.add_view(_login, route_name="login", request_method="POST", require_csrf=False)

@@ -18,6 +18,12 @@ from tpp_devpi.serve import executable
 pytestmark = pytest.mark.service
 
 
+@pytest.fixture(scope="module")
+def fresh_server() -> bool:
+    """This module stops or kills its server: it must not be the shared one."""
+    return True
+
+
 def test_an_imported_server_shows_the_approved_files_only(
     server: DevpiServer, people: dict[str, Browser], dist: Path, tmp_path: Path
 ) -> None:

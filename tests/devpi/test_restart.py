@@ -18,6 +18,12 @@ from tpp_warehouse.models import RequestRecord
 pytestmark = pytest.mark.service
 
 
+@pytest.fixture(scope="module")
+def fresh_server() -> bool:
+    """This module stops or kills its server: it must not be the shared one."""
+    return True
+
+
 def test_a_restart_while_verifying_loses_nothing(server: DevpiServer, people: dict[str, Browser], dist: Path) -> None:
     server.set_policy(
         Policy(scope=Scope.project("sturdy"), version=1, groups=(group("maintainers", "alice", "bob", seats=2),)),

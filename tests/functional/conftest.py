@@ -1,12 +1,15 @@
 """Functional tests: the pages and endpoints through WebTest, against the test host and a real
-database (SQLite and PostgreSQL), with software authenticators instead of a browser."""
+database (SQLite and PostgreSQL), with software authenticators instead of a browser.
+
+The host app is built once per module (and backend) on the module's database URL; each test gets a
+fresh migrated database at that URL, a reset host and a new WebTest client (no cookies).
+"""
 
 from __future__ import annotations
 
-import gc
 import json
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,26 +18,58 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
+from tests.common.databases import Slot
 from tests.common.registry import ORIGIN, Registry
 from tests.common.webapp import WebHost, make_app
 
 
-@pytest.fixture
-def host() -> WebHost:
+def _new_host() -> WebHost:
     return WebHost(tokens={"ci-secret": "ci"})
 
 
+@pytest.fixture(scope="module")
+def module_host() -> WebHost:
+    """The host object the module's app holds; :func:`host` resets it for every test."""
+    return _new_host()
+
+
 @pytest.fixture
-def app(engine: Engine, host: WebHost) -> Iterator[TestApp]:
-    """The host app on the migrated database; requests come from http://localhost:6543."""
-    router = make_app(engine.url.render_as_string(hide_password=False), host)
-    yield TestApp(router, extra_environ={"HTTP_HOST": "localhost:6543"})
-    # Close the app's pooled connections before the database is dropped, and the temporary files
-    # WebOb keeps for request bodies over 10 KB, instead of leaving both to a later test's GC.
+def host(module_host: WebHost) -> WebHost:
+    """The test host as new: its projects, owners and tokens, nothing published or purged."""
+    new = _new_host()
+    for field in fields(new):
+        setattr(module_host, field.name, getattr(new, field.name))
+    return module_host
+
+
+@pytest.fixture(scope="module")
+def module_app(migrated_database: Slot, module_host: WebHost) -> Iterator[Any]:
+    """The host app (a WSGI router) with the default settings, built once per module and backend."""
+    router = make_app(migrated_database.url, module_host)
+    yield router
     router.registry["tpp.engine"].dispose()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+
+
+@pytest.fixture
+def app(engine: Engine, host: WebHost, module_app: Any) -> Iterator[TestApp]:
+    """The host app on a fresh migrated database; requests come from http://localhost:6543."""
+    yield TestApp(module_app, extra_environ={"HTTP_HOST": "localhost:6543"})
+    # The next test's database replaces this one: close the connections to it now.
+    module_app.registry["tpp.engine"].dispose()
+
+
+@pytest.fixture
+def app_with(engine: Engine, host: WebHost) -> Iterator[Callable[..., TestApp]]:
+    """Build the host app with other settings, for this test alone; its connections close after it."""
+    routers: list[Any] = []
+
+    def build(**settings: str) -> TestApp:
+        routers.append(make_app(engine.url.render_as_string(hide_password=False), host, **settings))
+        return TestApp(routers[-1], extra_environ={"HTTP_HOST": "localhost:6543"})
+
+    yield build
+    for router in routers:
+        router.registry["tpp.engine"].dispose()
 
 
 @pytest.fixture

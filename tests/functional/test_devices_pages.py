@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 from webtest import TestApp
 
 from tests.common.authenticator import SoftAuthenticator
 from tests.common.registry import Registry
-from tests.common.webapp import ORIGIN, WebHost
+from tests.common.webapp import ORIGIN
 from tests.functional.conftest import login
 from tpp_core import PersonId
 from tpp_warehouse.security import CSP
@@ -120,14 +120,8 @@ def test_a_voucher_of_someone_else_is_refused(app: TestApp) -> None:
     assert len(device_rows(ann)) == 1
 
 
-def test_the_page_shows_the_cooldown(engine: Engine, host: WebHost) -> None:
-    from tests.common.webapp import make_app
-
-    app = TestApp(
-        make_app(engine.url.render_as_string(hide_password=False), host, **{"tpp.device_cooldown": "24h"}),
-        extra_environ={"HTTP_HOST": "localhost:6543"},
-    )
-    ann = browser(app, "ann")
+def test_the_page_shows_the_cooldown(app_with: Callable[..., TestApp]) -> None:
+    ann = browser(app_with(**{"tpp.device_cooldown": "24h"}), "ann")
     assert enrol(ann, SoftAuthenticator()).status_int == 200
     [row] = device_rows(ann)
     assert row[2].startswith("from ")

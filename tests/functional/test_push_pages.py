@@ -5,9 +5,7 @@ pushed as soon as it commits."""
 
 from __future__ import annotations
 
-import gc
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from tests.common.authenticator import SoftAuthenticator
 from tests.common.encoding import b64u_encode
 from tests.common.notifications import listen, pushed, vapid_settings
 from tests.common.push_service import LoopbackPushService
-from tests.common.webapp import ORIGIN, WebHost, make_app
+from tests.common.webapp import ORIGIN
 from tests.functional.test_devices_pages import TOKEN, browser, device_ids, device_rows, enrol, post_json
 from tpp_warehouse.models import AuditRecord, DeviceRecord
 from tpp_warehouse.vapid import load
@@ -40,14 +38,9 @@ def push_settings(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def push_app(engine: Engine, host: WebHost, push_settings: dict[str, str]) -> Iterator[TestApp]:
+def push_app(app_with: Callable[..., TestApp], push_settings: dict[str, str]) -> TestApp:
     """The host app with a VAPID key: Web Push on, jobs in-process (no tpp.redis_url)."""
-    router = make_app(engine.url.render_as_string(hide_password=False), host, **push_settings)
-    yield TestApp(router, extra_environ={"HTTP_HOST": "localhost:6543"})
-    router.registry["tpp.engine"].dispose()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+    return app_with(**push_settings)
 
 
 def subscription_of(engine: Engine, device_id: int) -> Any:

@@ -42,9 +42,10 @@ def queue_name(redis_connection: Redis) -> Iterator[str]:
     keys = {key for job_id in job_ids for key in redis_connection.scan_iter(match=f"rq:*{job_id}*")}
     keys.update(redis_connection.scan_iter(match=f"rq:*{name}*"))
     # Workers `tpp worker` started are named by rq, not after the queue: find them by their queue.
+    # Only hashes are workers: other keys under rq:worker: (of runs beside this one) are not.
     keys.update(
         w
-        for w in redis_connection.scan_iter(match="rq:worker:*")
+        for w in redis_connection.scan_iter(match="rq:worker:*", _type="HASH")
         if redis_connection.hget(w, "queues") == name.encode()
     )
     if keys:

@@ -129,6 +129,7 @@ def make_app(
     config.include("pyramid_tm")
     config.include(".derivers")
     config.include(".csp")
+    config.include("tests.common.bodies")
     config.add_request_method(_db, name="db", reify=True)
     config.add_request_method(user, name="user", reify=True)
     storage = LocalFileStorage if bucket is None else S3FileStorage

@@ -138,6 +138,9 @@ def brute_force_max(p: Policy, uploader: PersonId | None, approvers: list[Person
     return best
 
 
+# The quorum properties keep their full size in every run, whatever hypothesis profile is loaded:
+# a matching that gives up on longer augmenting paths was caught at 400 examples, and missed at the
+# fast profile's fifth of that in three runs out of three (tests/README.md, "Hypothesis profiles").
 @pytest.mark.property
 @settings(max_examples=400, deadline=None)
 @given(instances())

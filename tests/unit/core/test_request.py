@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.common.properties import examples
 from tests.common.scenario import LIFETIME, T0, Scenario, brief_policy, group, wheel
 from tpp_core import (
     ApplyPolicy,
@@ -359,7 +360,7 @@ STEPS = st.lists(
 
 
 @pytest.mark.property
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(STEPS)
 def test_random_event_sequences_keep_the_invariants(steps: list[tuple[str, str]]) -> None:
     s = Scenario.release(brief_policy(), uploader="lead")

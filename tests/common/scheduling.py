@@ -1,0 +1,41 @@
+"""How pytest-xdist shares the tests out (``--dist loadgroup``), and in which order.
+
+A module's tests on one backend form one group, so the module-scoped servers, apps and databases
+are built once, on one worker. The slow groups (real servers, browsers, the type check) are sent
+first: a worker that draws one late would finish long after the others.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+__all__ = ["SLOW_FIRST", "group_and_order"]
+
+#: Test paths whose groups take longest, slowest first; everything else keeps its collection order.
+SLOW_FIRST = (
+    "tests/test_quality.py",
+    "tests/browser/",
+    "tests/devpi/",
+    "tests/warehouse/test_journey.py",
+    "tests/integration/",
+    "tests/unit/core/",
+)
+
+
+def _group(item: pytest.Item) -> str:
+    module = item.nodeid.split("::", 1)[0]
+    callspec = getattr(item, "callspec", None)
+    backend = None if callspec is None else callspec.params.get("backend")
+    return module if backend is None else f"{module}[{backend}]"
+
+
+def _rank(item: pytest.Item) -> int:
+    return next((rank for rank, path in enumerate(SLOW_FIRST) if item.nodeid.startswith(path)), len(SLOW_FIRST))
+
+
+def group_and_order(items: list[pytest.Item]) -> None:
+    """Put every test not in a group yet into its module's (and backend's) group; slow groups first."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=_rank)  # stable: within a rank, pytest's order (which keeps a module's fixtures together)

@@ -99,6 +99,12 @@ def send(http: requests.Session, method: str, url: str, headers: dict[str, str],
     return answer.status_code
 
 
+@pytest.fixture(scope="module")
+def fresh_server() -> bool:
+    """A server of its own: the fuzzed session may sign out, and its random ids may name real things."""
+    return True
+
+
 def test_no_odd_request_is_a_server_error(server: DevpiServer, people: dict[str, Browser]) -> None:
     rng = random.Random(SEED)
     browser = people["alice"]

@@ -25,6 +25,8 @@ def test_tpp_works_with_warehouses_pins(built: Built, tmp_path: Path) -> None:
         f"{built.wheel}[warehouse,s3]",
         *PINS,
         "pytest",
+        "hypothesis",
+        "pytest-xdist",
         "webtest",
         "psycopg[binary]",
         "moto[server]",

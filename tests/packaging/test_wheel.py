@@ -30,7 +30,16 @@ def test_the_sdist_builds_the_same_wheel(built: Built) -> None:
 @pytest.mark.service  # pip fetches the dependencies from the package index
 def test_the_installed_wheel_migrates_and_renders_every_page(built: Built, tmp_path: Path) -> None:
     venv = Venv(tmp_path / "venv")
-    venv.pip_install(f"{built.wheel}[warehouse]", "pytest", "webtest", "beautifulsoup4", "psycopg[binary]", "cbor2")
+    venv.pip_install(
+        f"{built.wheel}[warehouse]",
+        "pytest",
+        "webtest",
+        "beautifulsoup4",
+        "psycopg[binary]",
+        "cbor2",
+        "hypothesis",
+        "pytest-xdist",
+    )
     for package in ("tpp_core", "tpp_warehouse", "tpp_devpi"):
         assert venv.where(package).is_relative_to(venv.path), f"{package} is not imported from the venv"
     database = tmp_path / "tpp.sqlite"

@@ -19,12 +19,21 @@ SOURCES = ("setup.cfg", "pyproject.toml", "README.md", *PACKAGES)
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
+def outside_tree() -> dict[str, str]:
+    """This environment without PYTHONPATH, so a subprocess imports nothing from the tree."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def run(*command: str | Path, cwd: Path | None = None, timeout: int = 900) -> str:
-    """Run ``command`` without PYTHONPATH (so nothing is imported from the tree); its output, or an
-    assertion error that shows it."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """Run ``command`` :func:`outside_tree`; its output, or an assertion error that shows it."""
     done = subprocess.run(
-        [str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [str(c) for c in command],
+        cwd=cwd,
+        env=outside_tree(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert done.returncode == 0, f"{' '.join(map(str, command))} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout

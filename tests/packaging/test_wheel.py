@@ -12,7 +12,16 @@ import requests
 
 from tests.common.devpi import Browser, free_port
 from tests.common.tpp_serve import start, stop
-from tests.packaging.venvs import Built, Venv, build, outside_tree, run, tree_files, wheel_files
+from tests.packaging.venvs import (
+    PYTEST_REQUIREMENTS,
+    Built,
+    Venv,
+    build,
+    outside_tree,
+    run,
+    tree_files,
+    wheel_files,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +34,7 @@ def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """One venv with ``tpp[devpi]`` from the wheel for every test here (each pip install into a fresh
     venv takes minutes), checked to import TPP and devpi from itself, never from the tree."""
     venv = Venv(tmp_path_factory.mktemp("installed") / "venv")
-    venv.pip_install(f"{built.wheel}[devpi]", "pytest", "webtest", "beautifulsoup4", "psycopg[binary]", "cbor2")
+    venv.pip_install(f"{built.wheel}[devpi]", *PYTEST_REQUIREMENTS, "webtest", "beautifulsoup4", "cbor2")
     for package in ("tpp_core", "tpp_warehouse", "tpp_devpi", "devpi_server"):
         assert venv.where(package).is_relative_to(venv.path), f"{package} is not imported from the venv"
     return venv

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("tpp_core", "tpp_warehouse", "tpp_devpi")
 #: What the sdist is built from: the build configuration and the packages.
 SOURCES = ("setup.cfg", "pyproject.toml", "README.md", *PACKAGES)
+#: What :meth:`Venv.pytest` needs beside the package: pytest, and what tests/conftest.py imports or
+#: marks with (pytest-xdist registers ``xdist_group``; the run stays in one process).
+PYTEST_REQUIREMENTS = ("pytest", "pytest-xdist", "hypothesis", "psycopg[binary]")
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
@@ -99,7 +102,7 @@ class Venv:
 
     def pytest(self, directory: Path, *args: str) -> str:
         """Run a copy of the tree's tests/ (only tests, no packages) in ``directory`` with the venv's
-        pytest, against what the venv installed."""
+        pytest, against what the venv installed (with :data:`PYTEST_REQUIREMENTS` among it)."""
         shutil.copytree(ROOT / "tests", directory / "tests", ignore=_JUNK)
         shutil.copy(ROOT / "tox.ini", directory / "tox.ini")
         return run(

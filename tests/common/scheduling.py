@@ -13,6 +13,7 @@ __all__ = ["SLOW_FIRST", "group_and_order"]
 
 #: Test paths whose groups take longest, slowest first; everything else keeps its collection order.
 SLOW_FIRST = (
+    "tests/packaging/",  # each module is one group of minutes: pip installs into a fresh venv
     "tests/test_quality.py",
     "tests/browser/",
     "tests/devpi/",

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.common.devpi import FAST_ARGON2, PASSWORD, Browser, free_port, wait_until_answering
+from tests.common.devpi import PASSWORD, Browser, free_port
 from tests.common.services import require
+from tests.common.tpp_serve import start, stop
 from tpp_devpi import serve
 from tpp_devpi.serve import executable
 
@@ -20,29 +21,8 @@ pytestmark = pytest.mark.service
 
 
 def run(serverdir: Path, port: int, *options: str) -> tuple[subprocess.Popen[str], str]:
-    """Start ``tpp serve`` and return it with what it printed before devpi answered."""
-    command = [sys.executable, "-m", "tpp_warehouse.cli", "serve", "--serverdir", str(serverdir), *options]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--", *FAST_ARGON2, "--offline-mode"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:  # the banner ends with the last next step, before devpi's log
-        lines.append(line)
-        if line.startswith("  6. "):
-            break
-    wait_until_answering(f"http://localhost:{port}", process, lambda: "".join(lines))
-    return process, "".join(lines)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    process.wait(10)
-    assert process.stdout is not None
-    process.stdout.close()
+    """Start the tree's ``tpp serve`` and return it with what it printed before devpi answered."""
+    return start([sys.executable, "-m", "tpp_warehouse.cli"], serverdir, port, *options)
 
 
 def test_the_first_run_prepares_a_registry_and_later_runs_reuse_it(tmp_path: Path) -> None:

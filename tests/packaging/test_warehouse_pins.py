@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.packaging.test_wheel import built
-from tests.packaging.venvs import Built, Venv
+from tests.packaging.venvs import PYTEST_REQUIREMENTS, Built, Venv
 
 __all__ = ["built"]
 
@@ -24,11 +24,8 @@ def test_tpp_works_with_warehouses_pins(built: Built, tmp_path: Path) -> None:
     venv.pip_install(
         f"{built.wheel}[warehouse,s3]",
         *PINS,
-        "pytest",
-        "hypothesis",
-        "pytest-xdist",
+        *PYTEST_REQUIREMENTS,
         "webtest",
-        "psycopg[binary]",
         "moto[server]",
         "twine",
         "waitress",

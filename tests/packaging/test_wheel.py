@@ -1,19 +1,43 @@
 """``pip install tpp`` from the wheel: the sdist and the wheel hold every file the product reads from
 its packages (templates, static files, migrations, py.typed), and an installed wheel migrates a
-database and renders every page. Every other test runs from the tree, so only these see the wheel."""
+database, renders every page and runs ``tpp serve``'s first start. Every other test runs from the
+tree, so only these see the wheel."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests.packaging.venvs import Built, Venv, build, run, tree_files, wheel_files
+from tests.common.devpi import Browser, free_port
+from tests.common.tpp_serve import start, stop
+from tests.packaging.venvs import (
+    PYTEST_REQUIREMENTS,
+    Built,
+    Venv,
+    build,
+    outside_tree,
+    run,
+    tree_files,
+    wheel_files,
+)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """One venv with ``tpp[devpi]`` from the wheel for every test here (each pip install into a fresh
+    venv takes minutes), checked to import TPP and devpi from itself, never from the tree."""
+    venv = Venv(tmp_path_factory.mktemp("installed") / "venv")
+    venv.pip_install(f"{built.wheel}[devpi]", *PYTEST_REQUIREMENTS, "webtest", "beautifulsoup4", "cbor2")
+    for package in ("tpp_core", "tpp_warehouse", "tpp_devpi", "devpi_server"):
+        assert venv.where(package).is_relative_to(venv.path), f"{package} is not imported from the venv"
+    return venv
 
 
 def test_the_wheel_holds_every_file_of_the_packages(built: Built) -> None:
@@ -28,24 +52,40 @@ def test_the_sdist_builds_the_same_wheel(built: Built) -> None:
 
 
 @pytest.mark.service  # pip fetches the dependencies from the package index
-def test_the_installed_wheel_migrates_and_renders_every_page(built: Built, tmp_path: Path) -> None:
-    venv = Venv(tmp_path / "venv")
-    venv.pip_install(
-        f"{built.wheel}[warehouse]",
-        "pytest",
-        "webtest",
-        "beautifulsoup4",
-        "psycopg[binary]",
-        "cbor2",
-        "hypothesis",
-        "pytest-xdist",
-    )
-    for package in ("tpp_core", "tpp_warehouse", "tpp_devpi"):
-        assert venv.where(package).is_relative_to(venv.path), f"{package} is not imported from the venv"
+def test_the_installed_wheel_migrates_and_renders_every_page(installed: Venv, tmp_path: Path) -> None:
     database = tmp_path / "tpp.sqlite"
-    said = run(venv.path / "bin" / "tpp", "db", "upgrade", "--url", f"sqlite:///{database}", cwd=tmp_path)
+    said = run(installed.path / "bin" / "tpp", "db", "upgrade", "--url", f"sqlite:///{database}", cwd=tmp_path)
     assert "upgraded from nothing to" in said, said
     # The functional tests render every page (devices, policies, approvals, invitations, audit,
     # status, errors, the service worker and static files) through the installed package.
-    report = venv.pytest(tmp_path / "run", "tests/functional", "-q", "-k", "not postgresql")
+    report = installed.pytest(tmp_path / "run", "tests/functional", "-q", "-k", "not postgresql")
     assert " passed" in report, report  # and none failed: run() asserts pytest's exit status
+
+
+@pytest.mark.service  # pip fetches devpi-server; the registry listens on loopback
+def test_the_installed_wheel_serves_a_registry_on_its_first_start(installed: Venv, tmp_path: Path) -> None:
+    serverdir, port = tmp_path / "tpp-registry", free_port()
+    process, banner = start([installed.path / "bin" / "tpp"], serverdir, port, env=outside_tree(), cwd=tmp_path)
+    try:
+        # tpp serve became the venv's devpi-server (not one found on PATH, with the tree's plugin).
+        command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert Path(command[1].decode()) == installed.path / "bin" / "devpi-server", command
+        url = f"http://localhost:{port}"
+        assert banner.startswith(f"TPP registry at {url} (devpi-server with the tpp plugin)\n"), banner
+        assert f"approval pages: {url}/+tpp/requests" in banner
+        password = banner.split("root's password (shown this once): ")[1].split()[0]
+        for prepared in ("tpp.sqlite", "tpp-vapid.pem", "tpp-secret"):  # the installed migrations ran
+            assert (serverdir / prepared).exists(), prepared
+        features = requests.get(f"{url}/+api", headers={"Accept": "application/json"}, timeout=10).json()
+        assert "tpp" in features["result"]["features"], features
+        # The sign-in page and the style sheet come from the installed package's files.
+        root = Browser(url, "root")
+        page = root.get("/+tpp/login")
+        assert page.status_code == 200, page.text
+        assert '<form method="post" action="/+tpp/login" id="login">' in page.text
+        sheet = root.get("/+tpp/static/tpp.css")
+        assert sheet.status_code == 200, sheet.text
+        assert sheet.content == (installed.where("tpp_warehouse").parent / "static" / "tpp.css").read_bytes()
+        root.sign_in(password)  # the password printed once is root's
+    finally:
+        stop(process)

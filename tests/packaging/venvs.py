@@ -16,15 +16,27 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("tpp_core", "tpp_warehouse", "tpp_devpi")
 #: What the sdist is built from: the build configuration and the packages.
 SOURCES = ("setup.cfg", "pyproject.toml", "README.md", *PACKAGES)
+#: What :meth:`Venv.pytest` needs beside the package: pytest, and what tests/conftest.py imports or
+#: marks with (pytest-xdist registers ``xdist_group``; the run stays in one process).
+PYTEST_REQUIREMENTS = ("pytest", "pytest-xdist", "hypothesis", "psycopg[binary]")
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
+def outside_tree() -> dict[str, str]:
+    """This environment without PYTHONPATH, so a subprocess imports nothing from the tree."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def run(*command: str | Path, cwd: Path | None = None, timeout: int = 900) -> str:
-    """Run ``command`` without PYTHONPATH (so nothing is imported from the tree); its output, or an
-    assertion error that shows it."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """Run ``command`` :func:`outside_tree`; its output, or an assertion error that shows it."""
     done = subprocess.run(
-        [str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [str(c) for c in command],
+        cwd=cwd,
+        env=outside_tree(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert done.returncode == 0, f"{' '.join(map(str, command))} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
@@ -90,7 +102,7 @@ class Venv:
 
     def pytest(self, directory: Path, *args: str) -> str:
         """Run a copy of the tree's tests/ (only tests, no packages) in ``directory`` with the venv's
-        pytest, against what the venv installed."""
+        pytest, against what the venv installed (with :data:`PYTEST_REQUIREMENTS` among it)."""
         shutil.copytree(ROOT / "tests", directory / "tests", ignore=_JUNK)
         shutil.copy(ROOT / "tox.ini", directory / "tox.ini")
         return run(

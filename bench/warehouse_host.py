@@ -1,0 +1,336 @@
+"""What TPP costs a Warehouse-shaped registry: the Warehouse-shaped test host (tests/warehouse_host)
+on PostgreSQL with 50,000 files, with TPP included against the same host without it, in one run.
+Goals: throughput tpp/plain >= 0.95 on every page, upload time tpp/plain <= 1.15.
+
+Run with ``python bench/warehouse_host.py`` from the repository root, with PostgreSQL on
+127.0.0.1:5432 (or ``TPP_TEST_POSTGRESQL``); ``--rounds N``, ``--seconds S``, ``--clients C``.
+It creates two databases of its own and drops them at the end. Each gets the host's tables and
+TPP's (``create_database``) and the same rows, inserted in bulk: 4,500 projects x 5 releases x
+2 files, and one big project, ``bench-big``, of 500 releases x 10 files. In the ``tpp`` database the
+newest release of ``bench-big`` (10 files) and 2 files of an older one are held in TPP's tables, and
+``bench-upload`` has a policy. Each host is served by waitress on loopback in a process of its own:
+TPP's hiding and capture listeners attach to the host's classes, so a process that included TPP
+has no TPP-free host left. Rounds alternate between the two hosts (and which goes first), so drift
+on the machine affects both alike:
+
+* throughput: ``--clients`` threads fetch one page over keep-alive connections for S seconds:
+  ``/simple/bench-big/`` as HTML and as PEP 691 JSON, the ``/simple/`` index, ``/pypi/bench-big/json``;
+* upload: ``--uploads`` twine-like ``/legacy/`` file uploads of new versions of ``bench-upload``,
+  each timed from request to response; on the ``tpp`` host each one is held and opens a request.
+
+It prints the medians, their ratios and whether each meets its goal, and always exits 0: the figures
+are for people to read (docs/benchmarks.rst), not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+from sqlalchemy import Engine, insert, select, text
+
+from tpp_warehouse.holds import HeldFile, hold_file, hold_release
+
+# The test host and its helpers live with the tests; the repository root is not on the path when
+# the script runs as ``python bench/warehouse_host.py``.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.common.databases import PostgreSQLDatabases
+from tests.common.services import POSTGRESQL_URL
+from tests.warehouse.conftest import PEOPLE, TOKEN, basic, open_world
+from tests.warehouse.dists import wheel
+from tests.warehouse_host import configure, create_database, make_app
+from tests.warehouse_host.models import File, Project, Release, Role, User
+
+SMALL, SMALL_RELEASES, SMALL_FILES = 4500, 5, 2
+BIG, BIG_RELEASES, BIG_FILES = "bench-big", 500, 10
+_STEM = BIG.replace("-", "_")  # of its filenames
+GATED, FREE = "bench-upload", "bench-free"  # FREE: no policy, so TPP only checks it is ungated
+THROUGHPUT_GOAL, UPLOAD_GOAL = 0.95, 1.15
+HOSTS = ("plain", "tpp")
+UPLOADS = {"upload, gated on tpp": GATED, "upload, ungated": FREE}
+PAGES = {  # label: (path, Accept)
+    "/simple/bench-big/ HTML": (f"/simple/{BIG}/", "text/html"),
+    "/simple/bench-big/ JSON": (f"/simple/{BIG}/", "application/vnd.pypi.simple.v1+json"),
+    "/simple/ index": ("/simple/", "text/html"),
+    "/pypi/bench-big/json": (f"/pypi/{BIG}/json", "application/json"),
+}
+
+
+def _filenames(project: str, version: str, count: int) -> list[tuple[str, str]]:
+    """(filename, packagetype): an sdist, then a wheel per CPython version from 3.8 on."""
+    stem = f"{project.replace('-', '_')}-{version}"
+    wheels = [(f"{stem}-cp3{n}-cp3{n}-manylinux_2_17_x86_64.whl", "bdist_wheel") for n in range(8, 7 + count)]
+    return [(f"{stem}.tar.gz", "sdist"), *wheels]
+
+
+def populate(engine: Engine) -> int:
+    """The same projects, releases and files in every database, in bulk; returns the file count."""
+    layout = [(f"bench-{n:04}", SMALL_RELEASES, SMALL_FILES) for n in range(SMALL)]
+    layout += [(BIG, BIG_RELEASES, BIG_FILES), (GATED, 0, 0), (FREE, 0, 0)]
+    projects: list[dict[str, Any]] = []
+    roles: list[dict[str, Any]] = []
+    releases: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    with engine.begin() as connection:
+        ci = connection.execute(select(User.id).where(User.username == "ci")).scalar_one()
+        for project_id, (name, release_count, file_count) in enumerate(layout, 1):
+            projects.append({"id": project_id, "name": name, "normalized_name": name, "last_serial": 0})
+            roles.append({"id": project_id, "role_name": "Owner", "user_id": ci, "project_id": project_id})
+            for r in range(release_count):
+                release_id, version = len(releases) + 1, f"1.{r}"
+                releases.append(
+                    {"id": release_id, "project_id": project_id, "version": version, "canonical_version": version}
+                )
+                for filename, packagetype in _filenames(name, version, file_count):
+                    digest = hashlib.blake2b(filename.encode(), digest_size=32).hexdigest()
+                    files.append(
+                        {
+                            "id": len(files) + 1,
+                            "release_id": release_id,
+                            "filename": filename,
+                            "path": f"{digest[:2]}/{digest[2:4]}/{digest[4:]}/{filename}",
+                            "packagetype": packagetype,
+                            "python_version": "source" if packagetype == "sdist" else "py3",
+                            "size": 1000,
+                            "md5_digest": digest[:32],
+                            "sha256_digest": hashlib.sha256(filename.encode()).hexdigest(),
+                            "blake2_256_digest": digest,
+                            "metadata_file_sha256_digest": None,
+                        }
+                    )
+        for model, rows in ((Project, projects), (Role, roles), (Release, releases), (File, files)):
+            connection.execute(insert(model), rows)
+            table = model.__tablename__
+            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {len(rows)})"))
+    return len(files)
+
+
+def hold_some(engine: Engine) -> list[str]:
+    """Hold the newest release of the big project and two files of an older one; their filenames."""
+    newest, older = f"1.{BIG_RELEASES - 1}", "1.100"
+    query = select(File.filename, File.sha256_digest, File.size, File.path, Release.version).join(Release)
+    with engine.begin() as connection:
+        held = [
+            *connection.execute(query.where(Release.version == newest, Release.project_id == _id(connection, BIG))),
+            *connection.execute(
+                query.where(Release.version == older, Release.project_id == _id(connection, BIG))
+            ).all()[:2],
+        ]
+        now = datetime.now(UTC)
+        hold_release(connection, BIG, newest, at=now)
+        for filename, sha256, size, path, version in held:
+            facts = HeldFile(
+                filename=filename, sha256=sha256, size=size, path=path, project=BIG, version=version, uploader="ci"
+            )
+            hold_file(connection, facts, at=now)
+    return [row[0] for row in held]
+
+
+def _id(connection: Any, project: str) -> int:
+    return int(connection.execute(select(Project.id).where(Project.normalized_name == project)).scalar_one())
+
+
+def serve(host: str, database_url: str, files: str, quarantine: str, port: int) -> None:
+    """One host under waitress (this script run with ``--serve``): TPP included only for ``tpp``."""
+    import waitress
+
+    settings = {"tpp.quarantine.url": quarantine} if host == "tpp" else {}
+    options: dict[str, Any] = {"tokens": {TOKEN: "ci"}, "files": files}
+    app = (
+        make_app(database_url, **options, **settings)
+        if host == "tpp"
+        else configure(database_url, **options).make_wsgi_app()
+    )
+    waitress.serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(host: str, database_url: str, root: Path) -> Iterator[str]:
+    """The host in a process of its own; its URL once it answers."""
+    port, log = _free_port(), root / f"{host}.log"
+    files, quarantine = root / f"{host}-files", root / f"{host}-quarantine"
+    command = [sys.executable, __file__, "--serve", host, database_url, str(files), str(quarantine), str(port)]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{url}/simple/", timeout=10).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the {host} host did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def check(urls: dict[str, str], held: list[str]) -> None:
+    """Both hosts serve the big project; only the plain one shows the held files."""
+    for label, (path, accept) in PAGES.items():
+        for host, url in urls.items():
+            page = requests.get(url + path, headers={"Accept": accept}, timeout=60)
+            shown = [name for name in held if name in page.text]
+            index = path == "/simple/"  # lists projects, not files
+            wanted, always = ([], BIG) if index else (held if host == "plain" else [], f"{_STEM}-1.0.tar.gz")
+            if page.status_code != 200 or always not in page.text or shown != wanted:
+                raise SystemExit(f"{host} {label}: {page.status_code}, held files shown: {shown}")
+
+
+def throughput(url: str, accept: str, seconds: float, clients: int) -> float:
+    """Requests per second for one page: ``clients`` keep-alive connections fetch it for ``seconds``,
+    each finishing the request under way; the count is divided by the time until the last finished."""
+    counts = [0] * clients
+    started = time.monotonic()
+    stop = started + seconds
+
+    def client(n: int) -> None:
+        with requests.Session() as http:
+            while time.monotonic() < stop:
+                answer = http.get(url, headers={"Accept": accept}, timeout=60)
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{answer.status_code} from {answer.url}")
+                counts[n] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def upload_time(url: str, host: str, project: str, version: str) -> float:
+    """Seconds for one twine-like upload of a new version of ``project``, request to response."""
+    filename, data = wheel(project.replace("-", "_"), version)
+    form = {
+        ":action": "file_upload",
+        "protocol_version": "1",
+        "name": project,
+        "version": version,
+        "filetype": "bdist_wheel",
+        "pyversion": "py3",
+        "metadata_version": "2.1",
+        "sha256_digest": hashlib.sha256(data).hexdigest(),
+    }
+    started = time.perf_counter()
+    answer = requests.post(
+        f"{url}/legacy/", data=form, files={"content": (filename, data)}, headers=basic(TOKEN), timeout=60
+    )
+    elapsed = time.perf_counter() - started
+    held = host == "tpp" and project == GATED
+    if answer.status_code != 200 or held != ("awaits approval in request" in answer.text):
+        raise SystemExit(f"upload of {filename} to {host}: {answer.status_code} {answer.text}")
+    return elapsed
+
+
+def measure(urls: dict[str, str], args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Label -> host -> median (requests/s of a page, seconds of an upload), rounds alternating."""
+    samples: dict[str, dict[str, list[float]]] = {label: {host: [] for host in HOSTS} for label in [*PAGES, *UPLOADS]}
+    for path, accept in PAGES.values():  # warm both up: compiled-statement caches, PostgreSQL's buffers
+        for url in urls.values():
+            throughput(url + path, accept, 1.0, args.clients)
+    for round_ in range(args.rounds):
+        order = HOSTS if round_ % 2 == 0 else HOSTS[::-1]
+        for label, (path, accept) in PAGES.items():
+            for host in order:
+                samples[label][host].append(throughput(urls[host] + path, accept, args.seconds, args.clients))
+        for label, project in UPLOADS.items():
+            for host in order:
+                for n in range(args.uploads):
+                    samples[label][host].append(upload_time(urls[host], host, project, f"2.{round_}.{n}"))
+    return {label: {host: statistics.median(v) for host, v in by_host.items()} for label, by_host in samples.items()}
+
+
+def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
+    print(f"  {'':28}{'plain':>12}{'tpp':>12}{'tpp/plain':>11}  goal")
+    for label, by_host in results.items():
+        plain, tpp, ratio = by_host["plain"], by_host["tpp"], by_host["tpp"] / by_host["plain"]
+        if label in PAGES:
+            figures, goal, met = f"{plain:>10.1f}/s{tpp:>10.1f}/s", f">= {THROUGHPUT_GOAL}", ratio >= THROUGHPUT_GOAL
+        else:
+            figures, goal, met = (
+                f"{plain * 1000:>10.1f}ms{tpp * 1000:>10.1f}ms",
+                f"<= {UPLOAD_GOAL}",
+                ratio <= UPLOAD_GOAL,
+            )
+        print(f"  {label:28}{figures}{ratio:>11.2f}  {goal} {'met' if met else 'MISSED'}")
+    print(
+        f"  medians of {args.rounds} rounds: {args.clients} clients x {args.seconds:g} s per page,"
+        f" {args.uploads} uploads per host and project per round"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per host (default 5)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one throughput round (default 3)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument("--uploads", type=int, default=5, help="uploads per host per round (default 5)")
+    parser.add_argument(
+        "--serve", nargs=5, metavar=("HOST", "URL", "FILES", "QUARANTINE", "PORT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.serve:
+        host, url, files, quarantine, port = args.serve
+        serve(host, url, files, quarantine, int(port))
+        return 0
+    admin = psycopg.connect(POSTGRESQL_URL, autocommit=True, connect_timeout=5)
+    databases = PostgreSQLDatabases(admin, POSTGRESQL_URL)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            root, names = Path(directory), {host: f"{databases.prefix}_{host}" for host in HOSTS}
+            for name in names.values():
+                databases.create(name)
+            started = time.perf_counter()
+            plain = create_database(databases.url(names["plain"]), *PEOPLE)
+            count = populate(plain)
+            plain.dispose()
+            for world in open_world(databases.url(names["tpp"]), root):  # the host with TPP's test helpers
+                populate(world.engine)
+                held = hold_some(world.engine)
+                world.registry.host.owners_of[GATED] = {"lead"}
+                world.gate(GATED)
+            setup = time.perf_counter() - started
+            print(f"warehouse host: {count} files on each database, {len(held)} held on tpp (set up in {setup:.0f} s)")
+            with (
+                served("plain", databases.url(names["plain"]), root) as plain_url,
+                served("tpp", databases.url(names["tpp"]), root) as tpp_url,
+            ):
+                urls = {"plain": plain_url, "tpp": tpp_url}
+                check(urls, held)
+                results = measure(urls, args)
+            report(results, args)
+    finally:
+        databases.close()
+        admin.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

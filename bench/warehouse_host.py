@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import socket
 import statistics
 import subprocess
@@ -35,6 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -164,14 +166,39 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A host being served: its URL, and what does its work (its process, its database's backends)."""
+
+    url: str
+    pid: int
+    database: str
+    admin: psycopg.Connection[Any]
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the host's process and the PostgreSQL backends serving it: on a
+        shared machine they vary far less than wall times (another process's burst costs no CPU here)."""
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+        backends = [row[0] for row in self.admin.execute(query, (self.database,))]
+        return sum(_cpu_seconds(pid) for pid in [self.pid, *backends])
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:  # utime and stime, the 14th and 15th fields of proc(5)'s stat, after the command in parentheses
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def served(host: str, database_url: str, root: Path) -> Iterator[str]:
-    """The host in a process of its own; its URL once it answers."""
+def served(host: str, databases: PostgreSQLDatabases, database: str, root: Path) -> Iterator[Served]:
+    """The host in a process of its own, once it answers."""
     port, log = _free_port(), root / f"{host}.log"
     files, quarantine = root / f"{host}-files", root / f"{host}-quarantine"
-    command = [sys.executable, __file__, "--serve", host, database_url, str(files), str(quarantine), str(port)]
+    command = [sys.executable, __file__, "--serve", host, databases.url(database), str(files), str(quarantine)]
     with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*command, str(port)], stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -184,17 +211,17 @@ def served(host: str, database_url: str, root: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the {host} host did not start:\n{log.read_text()}")
             time.sleep(0.2)
-        yield url
+        yield Served(url, process.pid, database, databases.admin)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def check(urls: dict[str, str], held: list[str]) -> None:
+def check(hosts: dict[str, Served], held: list[str]) -> None:
     """Both hosts serve the big project; only the plain one shows the held files."""
     for label, (path, accept) in PAGES.items():
-        for host, url in urls.items():
-            page = requests.get(url + path, headers={"Accept": accept}, timeout=60)
+        for host, served_ in hosts.items():
+            page = requests.get(served_.url + path, headers={"Accept": accept}, timeout=60)
             shown = [name for name in held if name in page.text]
             index = path == "/simple/"  # lists projects, not files
             wanted, always = ([], BIG) if index else (held if host == "plain" else [], f"{_STEM}-1.0.tar.gz")
@@ -202,9 +229,9 @@ def check(urls: dict[str, str], held: list[str]) -> None:
                 raise SystemExit(f"{host} {label}: {page.status_code}, held files shown: {shown}")
 
 
-def throughput(url: str, accept: str, seconds: float, clients: int) -> float:
-    """Requests per second for one page: ``clients`` keep-alive connections fetch it for ``seconds``,
-    each finishing the request under way; the count is divided by the time until the last finished."""
+def throughput(url: str, accept: str, seconds: float, clients: int) -> tuple[int, float]:
+    """Requests of one page, and the seconds they took: ``clients`` keep-alive connections fetch it
+    for ``seconds``, each finishing the request under way; the time runs until the last finished."""
     counts = [0] * clients
     started = time.monotonic()
     stop = started + seconds
@@ -222,7 +249,7 @@ def throughput(url: str, accept: str, seconds: float, clients: int) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(counts) / (time.monotonic() - started)
+    return sum(counts), time.monotonic() - started
 
 
 def upload_time(url: str, host: str, project: str, version: str) -> float:
@@ -249,48 +276,79 @@ def upload_time(url: str, host: str, project: str, version: str) -> float:
     return elapsed
 
 
-def measure(urls: dict[str, str], args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """Label -> host -> median (requests/s of a page, seconds of an upload), rounds alternating."""
-    samples: dict[str, dict[str, list[float]]] = {label: {host: [] for host in HOSTS} for label in [*PAGES, *UPLOADS]}
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One page's requests per wall second and per CPU second, or one upload's wall and CPU seconds:
+    medians per host, and ratios tpp/plain as medians of the rounds' ratios (each round measures
+    both hosts back to back, so a ratio sees little drift)."""
+
+    wall: dict[str, float]
+    cpu: dict[str, float]
+    wall_ratio: float
+    cpu_ratio: float
+
+
+def _figure(wall: dict[str, list[float]], cpu: dict[str, list[float]]) -> Figure:
+    def ratio(values: dict[str, list[float]]) -> float:
+        return statistics.median(t / p for t, p in zip(values["tpp"], values["plain"], strict=True))
+
+    medians = {
+        name: {host: statistics.median(v) for host, v in values.items()}
+        for name, values in (("wall", wall), ("cpu", cpu))
+    }
+    return Figure(medians["wall"], medians["cpu"], ratio(wall), ratio(cpu))
+
+
+def measure(hosts: dict[str, Served], args: argparse.Namespace) -> dict[str, Figure]:
+    """Every page and upload on both hosts, rounds alternating which host goes first."""
+    labels = [*PAGES, *UPLOADS]
+    wall: dict[str, dict[str, list[float]]] = {label: {host: [] for host in HOSTS} for label in labels}
+    cpu: dict[str, dict[str, list[float]]] = {label: {host: [] for host in HOSTS} for label in labels}
     for path, accept in PAGES.values():  # warm both up: compiled-statement caches, PostgreSQL's buffers
-        for url in urls.values():
-            throughput(url + path, accept, 1.0, args.clients)
+        for served_ in hosts.values():
+            throughput(served_.url + path, accept, 1.0, args.clients)
     for round_ in range(args.rounds):
         order = HOSTS if round_ % 2 == 0 else HOSTS[::-1]
         for label, (path, accept) in PAGES.items():
             for host in order:
-                samples[label][host].append(throughput(urls[host] + path, accept, args.seconds, args.clients))
+                before = hosts[host].cpu()
+                count, seconds = throughput(hosts[host].url + path, accept, args.seconds, args.clients)
+                wall[label][host].append(count / seconds)
+                cpu[label][host].append(count / (hosts[host].cpu() - before))
         for label, project in UPLOADS.items():
             for host in order:
-                for n in range(args.uploads):
-                    samples[label][host].append(upload_time(urls[host], host, project, f"2.{round_}.{n}"))
-    return {label: {host: statistics.median(v) for host, v in by_host.items()} for label, by_host in samples.items()}
+                before = hosts[host].cpu()
+                times = [upload_time(hosts[host].url, host, project, f"2.{round_}.{n}") for n in range(args.uploads)]
+                wall[label][host].append(statistics.median(times))
+                cpu[label][host].append((hosts[host].cpu() - before) / args.uploads)
+    return {label: _figure(wall[label], cpu[label]) for label in labels}
 
 
-def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
-    print(f"  {'':28}{'plain':>12}{'tpp':>12}{'tpp/plain':>11}  goal")
-    for label, by_host in results.items():
-        plain, tpp, ratio = by_host["plain"], by_host["tpp"], by_host["tpp"] / by_host["plain"]
+def report(results: dict[str, Figure], args: argparse.Namespace) -> None:
+    print(f"  {'':26}{'wall: plain':>13}{'tpp':>10}{'ratio':>7}{'CPU: plain':>13}{'tpp':>10}{'ratio':>7}  goal, CPU")
+    for label, figure in results.items():
         if label in PAGES:
-            figures, goal, met = f"{plain:>10.1f}/s{tpp:>10.1f}/s", f">= {THROUGHPUT_GOAL}", ratio >= THROUGHPUT_GOAL
+            goal, met, unit, scale = f">= {THROUGHPUT_GOAL}", figure.cpu_ratio >= THROUGHPUT_GOAL, "/s", 1.0
         else:
-            figures, goal, met = (
-                f"{plain * 1000:>10.1f}ms{tpp * 1000:>10.1f}ms",
-                f"<= {UPLOAD_GOAL}",
-                ratio <= UPLOAD_GOAL,
-            )
-        print(f"  {label:28}{figures}{ratio:>11.2f}  {goal} {'met' if met else 'MISSED'}")
+            goal, met, unit, scale = f"<= {UPLOAD_GOAL}", figure.cpu_ratio <= UPLOAD_GOAL, "ms", 1000.0
+        columns = "".join(
+            f"{values['plain'] * scale:>11.1f}{unit}{values['tpp'] * scale:>8.1f}{unit}{ratio:>7.2f}"
+            for values, ratio in ((figure.wall, figure.wall_ratio), (figure.cpu, figure.cpu_ratio))
+        )
+        print(f"  {label:26}{columns}  {goal} {'met' if met else 'MISSED'}")
     print(
-        f"  medians of {args.rounds} rounds: {args.clients} clients x {args.seconds:g} s per page,"
-        f" {args.uploads} uploads per host and project per round"
+        f"  medians of {args.rounds} rounds ({args.clients} clients x {args.seconds:g} s per page,"
+        f" {args.uploads} uploads per host and project); ratios: medians of the rounds' ratios."
+        " Pages: requests per wall second, and per CPU second of the host's process and its"
+        " PostgreSQL backends; uploads: wall and CPU milliseconds per upload."
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per host (default 5)")
-    parser.add_argument("--seconds", type=float, default=3.0, help="length of one throughput round (default 3)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds per host (default 10)")
+    parser.add_argument("--seconds", type=float, default=1.5, help="length of one throughput round (default 1.5)")
+    parser.add_argument("--clients", type=int, default=1, help="concurrent clients (default 1)")
     parser.add_argument("--uploads", type=int, default=5, help="uploads per host per round (default 5)")
     parser.add_argument(
         "--serve", nargs=5, metavar=("HOST", "URL", "FILES", "QUARANTINE", "PORT"), help=argparse.SUPPRESS
@@ -319,12 +377,12 @@ def main() -> int:
             setup = time.perf_counter() - started
             print(f"warehouse host: {count} files on each database, {len(held)} held on tpp (set up in {setup:.0f} s)")
             with (
-                served("plain", databases.url(names["plain"]), root) as plain_url,
-                served("tpp", databases.url(names["tpp"]), root) as tpp_url,
+                served("plain", databases, names["plain"], root) as plain_host,
+                served("tpp", databases, names["tpp"], root) as tpp_host,
             ):
-                urls = {"plain": plain_url, "tpp": tpp_url}
-                check(urls, held)
-                results = measure(urls, args)
+                hosts = {"plain": plain_host, "tpp": tpp_host}
+                check(hosts, held)
+                results = measure(hosts, args)
             report(results, args)
     finally:
         databases.close()

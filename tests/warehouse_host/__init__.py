@@ -41,7 +41,7 @@ from .models import Model, Session, User
 from .storage import IFileStorage, LocalFileStorage, S3FileStorage
 from .xmlrpc import xmlrpc_view
 
-__all__ = ["ORIGIN", "SHAPES", "create_database", "make_app"]
+__all__ = ["ORIGIN", "SHAPES", "configure", "create_database", "make_app"]
 
 ORIGIN = "http://localhost:6543"
 
@@ -94,7 +94,7 @@ def _login(request: Any) -> HTTPSeeOther:
     return HTTPSeeOther(location=request.POST.get("next", "/"))
 
 
-def make_app(
+def configure(
     database_url: str,
     *,
     tokens: dict[str, str],
@@ -102,9 +102,10 @@ def make_app(
     bucket: str | None = None,
     s3: Any = None,
     **settings: Any,
-) -> Any:
-    """The host with TPP included: local file storage at ``files``, or the S3 ``bucket`` through
-    the boto3 client ``s3``; ``settings`` are more (``tpp.*``) settings."""
+) -> Configurator:
+    """The host's own configuration, committed, without TPP (what bench/warehouse_host.py compares
+    TPP with): local file storage at ``files``, or the S3 ``bucket`` through the boto3 client
+    ``s3``; ``settings`` are more (``tpp.*``) settings."""
     config = Configurator(
         settings={
             "tm.manager_hook": "pyramid_tm.explicit_manager",  # as Warehouse: one manager per request
@@ -154,5 +155,12 @@ def make_app(
     config.add_view(views.package_file, route_name="packaging.file")
     config.add_view(_login, route_name="login", uses_session=True, **post)
     config.commit()  # Warehouse's configure() ends with a commit; TPP is included after it
+    return config
+
+
+def make_app(database_url: str, **options: Any) -> Any:
+    """The host with TPP included after its own configuration, as docs/warehouse.rst says;
+    ``options`` are :func:`configure`'s."""
+    config = configure(database_url, **options)
     config.include("tpp_warehouse.warehouse")
     return config.make_wsgi_app()

@@ -231,10 +231,10 @@ class DeviceService(Service):
             )
         if not self.had_devices(person):
             raise InvalidInput(f"{person} never had a device: they enrol their first one themselves")
-        self._session.execute(  # one voucher at a time: a new one replaces an unused one
+        self._session.execute(  # one voucher at a time: a new one ends an unused one (which stays on record)
             update(RecoveryRecord)
-            .where(RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None))
-            .values(used_at=at, expires_at=at)
+            .where(RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None), RecoveryRecord.expires_at > at)
+            .values(expires_at=at)
         )
         record = RecoveryRecord(
             person=person, granted_by=voucher, granted_at=at, expires_at=at + self._settings.recovery_lifetime
@@ -324,7 +324,7 @@ class DeviceService(Service):
         """Mark the voucher used, and remove the devices the person lost (audited one by one)."""
         self._session.execute(
             update(RecoveryRecord)
-            .where(RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None))
+            .where(RecoveryRecord.person == person, RecoveryRecord.used_at.is_(None), RecoveryRecord.expires_at > at)
             .values(used_at=at)
         )
         for lost in self.devices(person):

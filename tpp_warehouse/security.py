@@ -75,8 +75,9 @@ def confirmed_person(request: Any, at: datetime) -> PersonId:
     """
     person = session_person(request)
     if not is_confirmed(request, person, at):
+        prefix = request.registry["tpp.settings"].route_prefix
         raise ConfirmationRequired(
-            "confirm with one of your devices first (open the confirmation page from the menu):"
+            f"confirm with one of your devices first (at {prefix}/confirm):"
             " a password or a sign-in alone cannot change anything in TPP"
         )
     return person

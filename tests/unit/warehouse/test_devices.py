@@ -582,6 +582,19 @@ def test_a_co_owners_voucher_recovers_a_person_who_lost_every_device(session: Se
         enrol(service, SoftAuthenticator(), ANN, "Another", LATER)
 
 
+def test_a_new_recovery_voucher_ends_the_unused_one(session: Session) -> None:
+    service = DeviceService(session, SETTINGS, recovery_host())
+    ann_approves_acme(session)
+    enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
+    first = service.recover(PersonId("lead"), ANN, T0)
+    second = service.recover(PersonId("root"), ANN, LATER)
+    assert (first.expires_at, first.used_at) == (LATER, None)  # ended, and kept as the record of who vouched
+    new = enrol(service, SoftAuthenticator(), ANN, "New", LATER)
+    assert new.enrolment == "recovered"
+    assert entries(session)[-1][2]["recovered_by"] == "root"
+    assert second.used_at == LATER
+
+
 def test_a_recovery_voucher_expires(session: Session) -> None:
     service = DeviceService(session, SETTINGS, recovery_host())
     ann_approves_acme(session)

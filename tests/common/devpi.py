@@ -39,14 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tests.common.authenticator import SoftAuthenticator
 from tpp_core import ApprovalGroup, ApprovalRequest, PersonId, Policy, ProjectName, Scope
 from tpp_devpi.serve import executable
 from tpp_warehouse.db import make_engine
-from tpp_warehouse.models import NotificationRecord
+from tpp_warehouse.models import NotificationRecord, RequestRecord
 from tpp_warehouse.policies import PolicyStore
 from tpp_warehouse.requests import RequestStore
 
@@ -274,6 +274,11 @@ class DevpiServer:
         request = self.request_for(project, version)
         answer = approver.decide(request.id, "approve")
         assert answer.json()["state"] == "approved", answer.text
+
+    def lose_request(self, request_id: str) -> None:
+        """Delete a request's row from TPP's database, as a lost database would (only a sweep reopens it)."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(delete(RequestRecord).where(RequestRecord.id == request_id))
 
     def requests_of(self, project: str) -> list[ApprovalRequest]:
         with Session(self.engine) as session:

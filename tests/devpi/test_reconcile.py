@@ -13,13 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
 from tests.common.scenario import group
 from tpp_core import Policy, RequestState, Scope
-from tpp_warehouse.models import RequestRecord
 
 pytestmark = pytest.mark.service
 
@@ -47,8 +44,7 @@ def test_a_file_tpp_refuses_leaves_the_other_requests_going(
     waiting = wheel(dist, "waiting", "1.0")
     assert server.twine_upload("alice", "rel", waiting).returncode == 0
     lost = server.request_for("waiting", "1.0")
-    with Session(server.engine) as session, session.begin():
-        session.execute(delete(RequestRecord).where(RequestRecord.id == lost.id))
+    server.lose_request(lost.id)
 
     planted = plant(server)
     assert planted.status_code == 200, planted.text  # devpi stored it; the answer is no 500

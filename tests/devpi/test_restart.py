@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
 from tests.common.devpi import Browser, DevpiServer, wheel
 from tests.common.scenario import group
 from tpp_core import Policy, RequestState, Scope
-from tpp_warehouse.models import RequestRecord
 
 pytestmark = pytest.mark.service
 
@@ -55,8 +52,7 @@ def test_reconciliation_opens_what_an_upload_missed(
     path = wheel(dist, "lost-request", "1.0")
     assert server.twine_upload("alice", "rel", path).returncode == 0
     lost = server.request_for("lost-request", "1.0")
-    with Session(server.engine) as session, session.begin():  # TPP's database lost the request
-        session.execute(delete(RequestRecord).where(RequestRecord.id == lost.id))
+    server.lose_request(lost.id)
     assert server.requests_of("lost-request") == []
     assert requests.get(server.file_url("alice", "rel", path), timeout=10).status_code == 403  # still hidden
 

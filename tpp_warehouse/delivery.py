@@ -77,6 +77,9 @@ def message(row: NotificationRecord, settings: TPPSettings) -> Message:
     )
 
 
+#: What claiming an outbox row needs of it.
+_CLAIMED = (NotificationRecord.id, NotificationRecord.person, NotificationRecord.subject, NotificationRecord.reason)
+
 #: A (outbox row id, device id) pair: one message to send.
 Pair = tuple[int, int]
 
@@ -88,31 +91,34 @@ def claim(session: Session, at: datetime) -> tuple[list[Pair], bool]:
     A row whose person has no device with a push subscription is claimed with no pair: nobody can
     hear it. A device is not told about its own enrolment.
     """
-    rows = session.scalars(
-        select(NotificationRecord)
+    ids = session.scalars(
+        select(NotificationRecord.id)
         .where(NotificationRecord.delivered_at.is_(None))
         .order_by(NotificationRecord.id)
         .limit(_BATCH)
     ).all()
+    if not ids:
+        return [], False
+    # Conditional: the rows a concurrent dispatcher claimed first are not returned here.
+    won = session.execute(
+        update(NotificationRecord)
+        .where(NotificationRecord.id.in_(ids), NotificationRecord.delivered_at.is_(None))
+        .values(delivered_at=at)
+        .returning(*_CLAIMED)
+        .execution_options(synchronize_session=False)
+    ).all()
+    listening: dict[str, list[DeviceRecord]] = {}
+    for device in session.scalars(
+        select(DeviceRecord).where(DeviceRecord.person.in_({row.person for row in won})).order_by(DeviceRecord.id)
+    ):
+        # Tested here, not in SQL: the JSON column stores "no subscription" as JSON null, not NULL.
+        if device.push_subscription is not None:
+            listening.setdefault(device.person, []).append(device)
     pairs: list[Pair] = []
-    for row in rows:
-        # Conditional, row by row: a concurrent dispatcher that claimed it first makes this a no-op.
-        won = session.execute(
-            update(NotificationRecord)
-            .where(NotificationRecord.id == row.id, NotificationRecord.delivered_at.is_(None))
-            .values(delivered_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        devices = select(DeviceRecord).where(DeviceRecord.person == row.person)
-        if row.reason == "device-enrolled":
-            devices = devices.where(DeviceRecord.id != int(row.subject.removeprefix("device:")))
-        for device in session.scalars(devices.order_by(DeviceRecord.id)):
-            # Tested here, not in SQL: the JSON column stores "no subscription" as JSON null, not NULL.
-            if device.push_subscription is not None:
-                pairs.append((row.id, device.id))
-    return pairs, len(rows) == _BATCH
+    for row in sorted(won):
+        enrolled = int(row.subject.removeprefix("device:")) if row.reason == "device-enrolled" else None
+        pairs.extend((row.id, device.id) for device in listening.get(row.person, ()) if device.id != enrolled)
+    return pairs, len(ids) == _BATCH
 
 
 def push_jobs(pairs: list[Pair], attempt: int = 0) -> list[Job]:

@@ -60,15 +60,21 @@ def install_hiding(session_target: Any, file_cls: type, release_cls: type, proje
             _held_releases.c.version == cls.version,
         )
 
+    # Made once: a lazy load carries the options of the statement that loaded its parent (joined
+    # eager loads need that propagation), and finding them there spares adding each criterion twice.
+    hiding = (
+        with_loader_criteria(file_cls, file_visible, include_aliases=True),
+        with_loader_criteria(release_cls, release_visible, include_aliases=True),
+    )
+
     def hide(state: ORMExecuteState) -> None:
         if not state.is_select or state.is_column_load:
             return
         if state.execution_options.get(REVEAL) or state.session.info.get(REVEAL):
             return
-        state.statement = state.statement.options(
-            with_loader_criteria(file_cls, file_visible, include_aliases=True),
-            with_loader_criteria(release_cls, release_visible, include_aliases=True),
-        )
+        carried = state.statement._with_options  # no public accessor; the hiding tests pin it
+        if not all(option in carried for option in hiding):
+            state.statement = state.statement.options(*hiding)
 
     event.listen(session_target, "do_orm_execute", hide)
     _installed.add(id(session_target))

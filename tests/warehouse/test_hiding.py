@@ -4,11 +4,13 @@ releases out until they are published, and a rejected release stays hidden with 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload, subqueryload
 
 from tests.warehouse.conftest import World
 from tests.warehouse.dists import wheel
@@ -129,6 +131,54 @@ def test_queries_hide_by_default_and_reveal_on_request(published_old: World) -> 
     with HostSession(bind=world.engine) as session:
         session.info[REVEAL] = True  # what the upload route and management pages get
         assert len(session.scalars(select(File)).all()) == 2
+
+
+#: Every way SQLAlchemy loads a relationship; each one must come back filtered.
+LOADERS = {"lazy": lazyload, "selectin": selectinload, "joined": joinedload, "subquery": subqueryload}
+
+
+@pytest.mark.parametrize("loader", sorted(LOADERS))
+def test_every_relationship_load_hides_held_rows(published_old: World, loader: str) -> None:
+    """The criteria are not propagated to loaded objects: each relationship load is filtered anew."""
+    world = published_old
+    world.upload(NEW)  # a held release
+    world.upload(("acme-1.0.tar.gz", b"sdist bytes"))  # a held file of the public release
+    with HostSession(bind=world.engine) as session:
+        load = LOADERS[loader]
+        projects = select(Project).options(load(Project.releases).options(load(Release.files)))
+        (project,) = session.scalars(projects).unique()
+        assert [(r.version, [f.filename for f in r.files]) for r in project.releases] == [("1.0", [OLD[0]])]
+        (file,) = session.scalars(select(File).options(load(File.release).options(load(Release.files)))).unique()
+        assert [f.filename for f in file.release.files] == [OLD[0]]  # back through the many-to-one
+
+
+@contextmanager
+def sqlalchemy_listening(engine: Engine, statements: list[str]) -> Iterator[None]:
+    """Collect the SQL ``engine`` sends meanwhile."""
+
+    def collect(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", collect)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", collect)
+
+
+def test_a_lazy_load_carries_each_criterion_once(published_old: World) -> None:
+    """Propagated from the parent's statement, not added a second time by the listener."""
+    world = published_old
+    world.upload(NEW)
+    statements: list[str] = []
+    with HostSession(bind=world.engine) as session:
+        (project,) = session.scalars(select(Project))
+        with sqlalchemy_listening(world.engine, statements):
+            assert [r.version for r in project.releases] == ["1.0"]
+            assert [f.filename for f in project.releases[0].files] == [OLD[0]]
+    releases, files = statements
+    assert releases.count("EXISTS") == 1
+    assert files.count("EXISTS") == 1
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,15 @@ alternates rounds between the hosts (and which goes first), so drift on the mach
 * uploads: ``--uploads`` twine-like ``/legacy/`` file uploads of new versions of ``bench-upload``
   (on the ``tpp`` host each one is held and opens a request) and of ``bench-free`` (no policy).
 
-Each figure is taken against the wall clock and per CPU second of the host's process and its
-PostgreSQL backends (``/proc``), which a busy shared machine disturbs far less. It prints the
-medians, the medians of the rounds' ratios and whether each meets its goal, and always exits 0: the
-figures are for people to read (docs/benchmarks.rst), not a test.
+TPP opens a held upload's request in a job: by default (``--queue redis``) the ``tpp`` host has
+``tpp.redis_url`` and a ``tpp worker --app`` process runs the jobs, as in production, and the script
+also reports how long after the upload started its request was open; ``--queue in-process`` (the
+embedded default, no Redis) opens it before the upload's response.
+
+Each figure is taken against the wall clock and per CPU second of the host's processes (the
+worker's included) and their PostgreSQL backends (``/proc``), which a busy shared machine disturbs
+far less. It prints the medians, the medians of the rounds' ratios and whether each meets its goal,
+and always exits 0: the figures are for people to read (docs/benchmarks.rst), not a test.
 """
 
 from __future__ import annotations
@@ -45,15 +50,17 @@ from typing import Any
 
 import psycopg
 import requests
+from redis import Redis
 from sqlalchemy import Engine, insert, select, text
 
+from tpp_warehouse.cli import main as tpp
 from tpp_warehouse.holds import HeldFile, hold_file, hold_release
 
 # The test host and its helpers live with the tests; the repository root is not on the path when
 # the script runs as ``python bench/warehouse_host.py``.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.common.databases import PostgreSQLDatabases
-from tests.common.services import POSTGRESQL_URL
+from tests.common.services import POSTGRESQL_URL, REDIS_URL
 from tests.warehouse.conftest import PEOPLE, TOKEN, basic, open_world
 from tests.warehouse.dists import wheel
 from tests.warehouse_host import configure, create_database, make_app
@@ -148,18 +155,34 @@ def _id(connection: Any, project: str) -> int:
     return int(connection.execute(select(Project.id).where(Project.normalized_name == project)).scalar_one())
 
 
-def serve(host: str, database_url: str, files: str, quarantine: str, port: int) -> None:
-    """One host under waitress (this script run with ``--serve``): TPP included only for ``tpp``."""
+def _app(host: str, database_url: str, files: str, quarantine: str, queue: str) -> Any:
+    """The host's app: TPP included only for ``tpp``, with its jobs on Redis unless ``queue`` is "-"."""
+    options: dict[str, Any] = {"tokens": {TOKEN: "ci"}, "files": files}
+    if host != "tpp":
+        return configure(database_url, **options).make_wsgi_app()
+    jobs = {} if queue == "-" else {"tpp.redis_url": REDIS_URL, "tpp.queue_name": queue}
+    return make_app(database_url, **options, **{"tpp.quarantine.url": quarantine}, **jobs)
+
+
+def serve(host: str, port: int, *app: str) -> None:
+    """One host under waitress (this script run with ``--serve``)."""
     import waitress
 
-    settings = {"tpp.quarantine.url": quarantine} if host == "tpp" else {}
-    options: dict[str, Any] = {"tokens": {TOKEN: "ci"}, "files": files}
-    app = (
-        make_app(database_url, **options, **settings)
-        if host == "tpp"
-        else configure(database_url, **options).make_wsgi_app()
-    )
-    waitress.serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+    waitress.serve(_app(host, *app), host="127.0.0.1", port=port, threads=4, _quiet=True)
+
+
+_worker_app: list[str] = []
+
+
+def worker_app() -> Any:
+    """What ``tpp worker --app`` builds in the worker process (this script run with ``--work``)."""
+    return _app("tpp", *_worker_app)
+
+
+def work(*app: str) -> int:
+    """Run ``tpp worker --app`` on the ``tpp`` host's app, as an operator of Warehouse would."""
+    _worker_app.extend(app)
+    return tpp(["worker", "--app", "__main__:worker_app"])
 
 
 def _free_port() -> int:
@@ -173,16 +196,27 @@ class Served:
     """A host being served: its URL, and what does its work (its process, its database's backends)."""
 
     url: str
-    pid: int
+    pids: tuple[int, ...]
     database: str
     admin: psycopg.Connection[Any]
+    #: A connection of the script's own to the host's database, to see requests open (``tpp`` only).
+    watcher: psycopg.Connection[Any] | None
 
     def cpu(self) -> float:
-        """CPU seconds used so far by the host's process and the PostgreSQL backends serving it: on a
-        shared machine they vary far less than wall times (another process's burst costs no CPU here)."""
-        query = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
-        backends = [row[0] for row in self.admin.execute(query, (self.database,))]
-        return sum(_cpu_seconds(pid) for pid in [self.pid, *backends])
+        """CPU seconds used so far by the host's processes and the PostgreSQL backends serving them
+        (not the watcher's): on a shared machine they vary far less than wall times (another
+        process's burst costs no CPU here)."""
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> %s"
+        watcher = self.watcher.info.backend_pid if self.watcher else 0
+        backends = [row[0] for row in self.admin.execute(query, (self.database, watcher))]
+        return sum(_cpu_seconds(pid) for pid in [*self.pids, *backends])
+
+    def opened(self, project: str, versions: list[str]) -> bool:
+        """Whether every one of these versions of ``project`` has its request open."""
+        assert self.watcher is not None
+        query = "SELECT count(*) FROM tpp_requests WHERE project = %s AND version = ANY(%s)"
+        (count,) = self.watcher.execute(query, (project, versions)).fetchone() or (0,)
+        return bool(count == len(versions))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -194,14 +228,17 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def served(host: str, databases: PostgreSQLDatabases, database: str, root: Path) -> Iterator[Served]:
-    """The host in a process of its own, once it answers."""
+def served(host: str, databases: PostgreSQLDatabases, database: str, root: Path, queue: str) -> Iterator[Served]:
+    """The host in a process of its own (and, for ``tpp`` with Redis, its worker), once it answers."""
     port, log = _free_port(), root / f"{host}.log"
-    files, quarantine = root / f"{host}-files", root / f"{host}-quarantine"
-    command = [sys.executable, __file__, "--serve", host, databases.url(database), str(files), str(quarantine)]
+    app = [databases.url(database), str(root / f"{host}-files"), str(root / f"{host}-quarantine"), queue]
+    commands = [[sys.executable, __file__, "--serve", host, str(port), *app]]
+    if host == "tpp" and queue != "-":
+        commands.append([sys.executable, __file__, "--work", *app])
     with log.open("w") as output:
-        process = subprocess.Popen([*command, str(port)], stdout=output, stderr=subprocess.STDOUT)
+        processes = [subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT) for command in commands]
     url = f"http://127.0.0.1:{port}"
+    watcher = psycopg.connect(databases.server_url(database), autocommit=True) if host == "tpp" else None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -210,13 +247,16 @@ def served(host: str, databases: PostgreSQLDatabases, database: str, root: Path)
                     break
             except requests.ConnectionError:
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
+            if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
                 raise SystemExit(f"the {host} host did not start:\n{log.read_text()}")
             time.sleep(0.2)
-        yield Served(url, process.pid, database, databases.admin)
+        yield Served(url, tuple(p.pid for p in processes), database, databases.admin, watcher)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if watcher is not None:
+            watcher.close()
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def check(hosts: dict[str, Served], held: list[str]) -> None:
@@ -254,8 +294,9 @@ def throughput(url: str, accept: str, seconds: float, clients: int) -> tuple[int
     return sum(counts), time.monotonic() - started
 
 
-def upload_time(url: str, host: str, project: str, version: str) -> float:
-    """Seconds for one twine-like upload of a new version of ``project``, request to response."""
+def upload_time(served_: Served, host: str, project: str, version: str) -> tuple[float, float | None]:
+    """Seconds for one twine-like upload of a new version of ``project``, request to response; and
+    for a held one, until its request was open (seen in the database, polled every millisecond)."""
     filename, data = wheel(project.replace("-", "_"), version)
     form = {
         ":action": "file_upload",
@@ -269,13 +310,20 @@ def upload_time(url: str, host: str, project: str, version: str) -> float:
     }
     started = time.perf_counter()
     answer = requests.post(
-        f"{url}/legacy/", data=form, files={"content": (filename, data)}, headers=basic(TOKEN), timeout=60
+        f"{served_.url}/legacy/", data=form, files={"content": (filename, data)}, headers=basic(TOKEN), timeout=60
     )
     elapsed = time.perf_counter() - started
     held = host == "tpp" and project == GATED
-    if answer.status_code != 200 or held != ("awaits approval in request" in answer.text):
+    if answer.status_code != 200 or held != ("is held: nobody can install it" in answer.text):
         raise SystemExit(f"upload of {filename} to {host}: {answer.status_code} {answer.text}")
-    return elapsed
+    if not held:
+        return elapsed, None
+    deadline = started + 60
+    while not served_.opened(project, [version]):
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"the request of {project} {version} did not open within a minute")
+        time.sleep(0.001)
+    return elapsed, time.perf_counter() - started
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,9 +349,11 @@ def _figure(wall: dict[str, list[float]], cpu: dict[str, list[float]]) -> Figure
     return Figure(medians["wall"], medians["cpu"], ratio(wall), ratio(cpu))
 
 
-def measure(hosts: dict[str, Served], args: argparse.Namespace) -> dict[str, Figure]:
-    """Every page and upload on both hosts, rounds alternating which host goes first."""
+def measure(hosts: dict[str, Served], args: argparse.Namespace) -> tuple[dict[str, Figure], list[float]]:
+    """Every page and upload on both hosts, rounds alternating which host goes first; and the times
+    from a gated upload's start until its request was open."""
     labels = [*PAGES, *UPLOADS]
+    opening: list[float] = []
     wall: dict[str, dict[str, list[float]]] = {label: {host: [] for host in HOSTS} for label in labels}
     cpu: dict[str, dict[str, list[float]]] = {label: {host: [] for host in HOSTS} for label in labels}
     for path, accept in PAGES.values():  # warm both up: compiled-statement caches, PostgreSQL's buffers
@@ -320,13 +370,15 @@ def measure(hosts: dict[str, Served], args: argparse.Namespace) -> dict[str, Fig
         for label, project in UPLOADS.items():
             for host in order:
                 before = hosts[host].cpu()
-                times = [upload_time(hosts[host].url, host, project, f"2.{round_}.{n}") for n in range(args.uploads)]
-                wall[label][host].append(statistics.median(times))
+                times = [upload_time(hosts[host], host, project, f"2.{round_}.{n}") for n in range(args.uploads)]
+                wall[label][host].append(statistics.median(upload for upload, _ in times))
+                # Every request is open by now: the CPU figure includes opening them (and the worker).
                 cpu[label][host].append((hosts[host].cpu() - before) / args.uploads)
-    return {label: _figure(wall[label], cpu[label]) for label in labels}
+                opening.extend(opened for _, opened in times if opened is not None)
+    return {label: _figure(wall[label], cpu[label]) for label in labels}, opening
 
 
-def report(results: dict[str, Figure], args: argparse.Namespace) -> None:
+def report(results: dict[str, Figure], opening: list[float], args: argparse.Namespace) -> None:
     print(f"  {'':26}{'wall: plain':>13}{'tpp':>10}{'ratio':>7}{'CPU: plain':>13}{'tpp':>10}{'ratio':>7}  goal, CPU")
     for label, figure in results.items():
         if label in PAGES:
@@ -344,6 +396,11 @@ def report(results: dict[str, Figure], args: argparse.Namespace) -> None:
         " Pages: requests per wall second, and per CPU second of the host's process and its"
         " PostgreSQL backends; uploads: wall and CPU milliseconds per upload."
     )
+    where = "on the worker (tpp.redis_url)" if args.queue == "redis" else "in the upload's response"
+    print(
+        f"  gated upload -> its request open, {where}: median {statistics.median(opening) * 1000:.1f} ms,"
+        f" max {max(opening) * 1000:.1f} ms ({len(opening)} uploads)"
+    )
 
 
 def main() -> int:
@@ -353,18 +410,26 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1, help="concurrent clients (default 1)")
     parser.add_argument("--uploads", type=int, default=5, help="uploads per host and project per round (default 5)")
     parser.add_argument(
-        "--serve", nargs=5, metavar=("HOST", "URL", "FILES", "QUARANTINE", "PORT"), help=argparse.SUPPRESS
+        "--queue",
+        choices=("redis", "in-process"),
+        default="redis",
+        help="where TPP's jobs run: Redis and a worker (default), or in the host's process",
     )
+    parser.add_argument("--serve", nargs=6, help=argparse.SUPPRESS)  # HOST PORT URL FILES QUARANTINE QUEUE
+    parser.add_argument("--work", nargs=4, help=argparse.SUPPRESS)  # URL FILES QUARANTINE QUEUE
     args = parser.parse_args()
     if args.serve:
-        host, url, files, quarantine, port = args.serve
-        serve(host, url, files, quarantine, int(port))
+        host, port, *app = args.serve
+        serve(host, int(port), *app)
         return 0
+    if args.work:
+        return work(*args.work)
     admin = psycopg.connect(POSTGRESQL_URL, autocommit=True, connect_timeout=5)
     databases = PostgreSQLDatabases(admin, POSTGRESQL_URL)
     try:
         with tempfile.TemporaryDirectory() as directory:
             root, names = Path(directory), {host: f"{databases.prefix}_{host}" for host in HOSTS}
+            queue = f"{databases.prefix}_jobs" if args.queue == "redis" else "-"
             for name in names.values():
                 databases.create(name)
             started = time.perf_counter()
@@ -379,13 +444,15 @@ def main() -> int:
             setup = time.perf_counter() - started
             print(f"warehouse host: {count} files on each database, {len(held)} held on tpp (set up in {setup:.0f} s)")
             with (
-                served("plain", databases, names["plain"], root) as plain_host,
-                served("tpp", databases, names["tpp"], root) as tpp_host,
+                served("plain", databases, names["plain"], root, queue) as plain_host,
+                served("tpp", databases, names["tpp"], root, queue) as tpp_host,
             ):
                 hosts = {"plain": plain_host, "tpp": tpp_host}
                 check(hosts, held)
-                results = measure(hosts, args)
-            report(results, args)
+                results, opening = measure(hosts, args)
+            report(results, opening, args)
+            if queue != "-":
+                Redis.from_url(REDIS_URL).delete(f"rq:queue:{queue}")
     finally:
         databases.close()
         admin.close()

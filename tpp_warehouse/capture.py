@@ -5,14 +5,18 @@ a gated project in the same transaction as the insert, as Warehouse's own ``file
 does. They catch every path that creates a File (the legacy upload, a future upload API, admin
 tools), and a rollback, a doomed transaction or a retry takes the hold with it.
 
-Once the upload committed, an after-commit hook opens (or extends) the approval request and
-dispatches its notifications; the upload's 200 response then names the request and its status URL
-(``twine upload --verbose`` shows it). If that fails, the files stay held and hidden (fail closed)
-and :func:`open_unopened` (run by ``reconcile``) opens the request later.
+Once the upload committed, an after-commit hook submits a job (:func:`open_release`) that opens
+(or extends) the approval request and dispatches its notifications: on TPP's rq worker when
+``tpp.redis_url`` is set, so the upload answers without waiting for it, else in this process before
+the response. The upload's 200 response says the release is held and gives its status URL, which
+CI can poll with the upload token (``twine upload --verbose`` shows it). If the job fails, or Redis
+is down, the files stay held and hidden (fail closed) and :func:`open_unopened` (run by
+``reconcile``) opens the request later.
 
 Usage::
 
     install_capture(File, Release)      # once, from tpp_warehouse.warehouse
+    open_release("acme", "1.0")         # the job: open the request for the release's held files
     open_unopened(registry)             # requests for held files that have none (after a crash)
 """
 
@@ -33,16 +37,20 @@ from tpp_core import PersonId, ReleaseFile, RequestId, Sha256, canonicalize_proj
 from .delivery import dispatch
 from .holds import HeldFile, Holds, hold_file, hold_release, is_gated
 from .interfaces import IApprovalService
+from .queue import Job
 from .scripting import scripted
+from .tasks import job_registry
 
-__all__ = ["includeme", "install_capture", "open_held", "open_unopened"]
+__all__ = ["includeme", "install_capture", "open_held", "open_release", "open_unopened"]
 
 log = logging.getLogger(__name__)
 
 #: ``session.info`` key: the (project, version) pairs this transaction held files of.
 CAPTURED = "tpp.captured"
-#: ``request.environ`` key: what the after-commit hook opened, for the upload's response.
-OPENED = "tpp.opened"
+#: ``request.environ`` key: the (project, version) pairs the upload held, for its response.
+HELD = "tpp.held"
+#: The job that opens a held release's request (named, so rq can find it).
+OPEN_RELEASE = "tpp_warehouse.capture.open_release"
 #: The uploader recorded when the host has no user for the request (Trusted Publishing, scripts).
 UNKNOWN_UPLOADER = "unknown-uploader"
 
@@ -120,19 +128,26 @@ def open_unopened(registry: Any) -> int:
     return sum(open_held(registry, project, version) is not None for project, version in releases)
 
 
+def open_release(project: str, version: str, *, registry: Any = None) -> str:
+    """The job an upload submits: :func:`open_held` for one release; says what it did."""
+    request_id = open_held(job_registry(registry), project, version)
+    return f"{project} {version}: " + (f"request {request_id}" if request_id else "nothing to open")
+
+
 def _after_commit(succeeded: bool, request: Any) -> None:
     session = request.__dict__.get("db")  # reified: present only if the request used it
     captured = session.info.pop(CAPTURED, None) if session is not None else None
     if not succeeded or not captured:
         return
-    opened: dict[tuple[str, str], RequestId | None] = {}
-    for project, version in sorted(captured):
-        try:
-            opened[project, version] = open_held(request.registry, project, version)
-        except Exception:  # the upload is committed and held; reconciliation opens the request
-            log.exception("tpp: could not open the request for %s %s; it stays hidden", project, version)
-            opened[project, version] = None
-    request.environ[OPENED] = opened
+    held = sorted(captured)
+    request.environ[HELD] = held
+    jobs = [
+        Job(OPEN_RELEASE, (project, version), f"open the request of {project} {version}") for project, version in held
+    ]
+    try:  # the upload is committed; the job commits on its own
+        request.registry["tpp.queue"].submit(jobs, commit=lambda: None)
+    except Exception:  # Redis is down: the files stay held and hidden; reconciliation opens the request
+        log.exception("tpp: could not submit the opening of %s; it stays hidden", held)
 
 
 def _watch(event: Any) -> None:
@@ -144,16 +159,14 @@ def _watch(event: Any) -> None:
 
 
 def _tell_uploader(event: Any) -> None:
-    opened = event.request.environ.get(OPENED)
-    if not opened or event.response.status_code != 200:
+    held = event.request.environ.get(HELD)
+    if not held or event.response.status_code != 200:
         return
-    lines = []
-    for (project, version), request_id in sorted(opened.items()):
-        if request_id is None:
-            lines.append(f"{project} {version} is held for approval; its approval request is not open yet.")
-        else:
-            url = event.request.route_url("tpp.request.status", request_id=request_id)
-            lines.append(f"{project} {version} awaits approval in request {request_id}; status: {url}")
+    lines = [
+        f"{project} {version} is held: nobody can install it until its approvers approve it; status: "
+        + event.request.route_url("tpp.release.status", project=project, version=version)
+        for project, version in held
+    ]
     response = event.response
     response.charset = response.charset or "utf-8"
     previous = response.text.strip() if response.content_type == "text/plain" else ""

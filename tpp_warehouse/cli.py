@@ -10,6 +10,7 @@ Usage::
     tpp vapid generate --dir /etc/registry            # the Web Push key pair, once
     tpp tick registry.ini                             # expire, remind, send what waits (from cron)
     tpp worker registry.ini                           # run TPP's rq jobs (with tpp.redis_url)
+    tpp worker --app tpp_warehouse.warehouse:configure   # the same for an app configured in code
 """
 
 from __future__ import annotations
@@ -152,19 +153,45 @@ def _vapid_generate(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _registry(config: Path) -> Iterator[Any]:
-    """The Pyramid registry of the app ``config`` (an .ini file) describes: its settings, host and database."""
-    from pyramid.paster import bootstrap, setup_logging
+def _registry(args: argparse.Namespace) -> Iterator[Any]:
+    """The Pyramid registry of the registry's app: the one its .ini file describes (``config``), or
+    the one ``--app`` builds in code (as Warehouse's ``configure()`` does, reading its environment);
+    its settings, host and database."""
+    if args.app is not None:
+        registry = _app_registry(args.app)
+    else:
+        from pyramid.paster import bootstrap, setup_logging
 
-    setup_logging(str(config))
-    env = bootstrap(str(config))
-    env["closer"]()
+        setup_logging(str(args.config))
+        env = bootstrap(str(args.config))
+        env["closer"]()
+        registry = env["registry"]
     try:
-        yield env["registry"]
+        yield registry
     finally:
-        env["registry"]["tpp.queue"].close()
-        if "tpp.engine" in env["registry"]:
-            env["registry"]["tpp.engine"].dispose()
+        registry["tpp.queue"].close()
+        if "tpp.engine" in registry:
+            registry["tpp.engine"].dispose()
+
+
+def _app_registry(dotted: str) -> Any:
+    """Call ``module:callable`` and take the registry of what it returns: a configurator, an app
+    or a registry that includes TPP."""
+    from pyramid.path import DottedNameResolver
+
+    try:
+        built = DottedNameResolver().resolve(dotted)()
+    except Exception as error:  # the app's own configuration failed: say so in one line
+        raise LookupError(f"cannot build the app: {type(error).__name__}: {error}") from error
+    registry = getattr(built, "registry", built)
+    if not hasattr(registry, "get") or registry.get("tpp.settings") is None:
+        raise LookupError(f"{dotted}() returned {type(built).__name__}, which does not include tpp_warehouse")
+    return registry
+
+
+def _source(args: argparse.Namespace) -> str:
+    """What the registry's app was read from, for messages."""
+    return str(args.app or args.config)
 
 
 _LOAD_ERRORS = (OSError, ValueError, LookupError, ImportError)  # a missing file, bad settings, no [app:main]
@@ -176,12 +203,12 @@ def _tick(args: argparse.Namespace) -> int:
     from .tasks import tick
 
     try:
-        with _registry(args.config) as registry:
+        with _registry(args) as registry:
             done = tick(args.at, registry=registry)
     except RedisError as error:
         return _fail(f"cannot reach Redis ({error}); the notifications wait in the outbox for the next tick")
     except _LOAD_ERRORS as error:
-        return _fail(f"{args.config}: {error}")
+        return _fail(f"{_source(args)}: {error}")
     print(
         f"expired {done['expired']} request(s), wrote {done['reminded']} reminder(s), queued {done['pushes']} push(es)"
     )
@@ -194,10 +221,10 @@ def _worker(args: argparse.Namespace) -> int:
     from .tasks import configure
 
     try:
-        with _registry(args.config) as registry:
+        with _registry(args) as registry:
             if registry["tpp.settings"].redis_url is None:
                 return _fail(
-                    f"{args.config}: tpp.redis_url is not set, so jobs run inside the registry; no worker is needed"
+                    f"{_source(args)}: tpp.redis_url is not set, so jobs run inside the registry; no worker is needed"
                 )
             configure(registry)
             queue = registry["tpp.queue"].queue
@@ -205,7 +232,7 @@ def _worker(args: argparse.Namespace) -> int:
             # than the fork rq's default worker makes for each job. Its scheduler runs due retries.
             SimpleWorker([queue], connection=queue.connection).work(burst=args.burst, with_scheduler=True)
     except _LOAD_ERRORS as error:
-        return _fail(f"{args.config}: {error}")
+        return _fail(f"{_source(args)}: {error}")
     finally:
         configure(None)
     return 0
@@ -260,14 +287,26 @@ def _parser() -> argparse.ArgumentParser:
     vapid_generate.add_argument("--dir", type=Path, default=Path(), help="where to write it (default: here)")
     vapid_generate.set_defaults(run=_vapid_generate)
     tick = commands.add_parser("tick", help="expire overdue requests, write reminders, send waiting notifications")
-    tick.add_argument("config", type=Path, help="the registry's .ini file (its [app:main] section)")
+    _app_arguments(tick)
     tick.add_argument("--at", help="act as of this ISO 8601 time with a timezone (default: now)")
     tick.set_defaults(run=_tick)
     worker = commands.add_parser("worker", help="run TPP's jobs from Redis (needs tpp.redis_url)")
-    worker.add_argument("config", type=Path, help="the registry's .ini file (its [app:main] section)")
+    _app_arguments(worker)
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(run=_worker)
     return parser
+
+
+def _app_arguments(command: argparse.ArgumentParser) -> None:
+    """Where ``tick`` and ``worker`` find the registry's app: an .ini file, or ``--app`` in code."""
+    source = command.add_mutually_exclusive_group(required=True)
+    source.add_argument("config", type=Path, nargs="?", help="the registry's .ini file (its [app:main] section)")
+    source.add_argument(
+        "--app",
+        metavar="MODULE:CALLABLE",
+        help="instead of an .ini file: a callable that returns the configured app, its configurator or its"
+        " registry (for Warehouse: tpp_warehouse.warehouse:configure)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,7 +30,7 @@ from .scripting import scripted
 from .settings import TPPSettings
 from .vapid import load
 
-__all__ = ["HOUSEKEEPING", "configure", "send_pushes", "tick"]
+__all__ = ["HOUSEKEEPING", "configure", "job_registry", "send_pushes", "tick"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ def configure(registry: Any) -> None:
     _configured = registry
 
 
-def _registry(registry: Any) -> Any:
+def job_registry(registry: Any) -> Any:
+    """The registry a job runs against: the one it was given (the in-process queue gives its own),
+    else the one :func:`configure` set (an rq worker)."""
     if registry is not None:
         return registry
     if _configured is None:
@@ -64,7 +66,7 @@ def send_pushes(pairs: list[Pair], attempt: int = 0, *, registry: Any = None) ->
     :class:`~.push.PushDeferred` so the job lands in rq's failed registry. Any other refusal is
     logged and not retried: the same request would be refused again.
     """
-    registry = _registry(registry)
+    registry = job_registry(registry)
     settings: TPPSettings = registry["tpp.settings"]
     if settings.vapid_private_key is None or settings.vapid_subject is None:
         return "skipped: Web Push is off (no tpp.vapid.private_key)"
@@ -133,7 +135,7 @@ def tick(at: str | None = None, *, registry: Any = None) -> dict[str, int]:
     ``at`` (ISO 8601 with a timezone) is the time to act as of; None is now. Safe to run as often
     as wanted, and twice at once: expiry and reminders each happen once.
     """
-    registry = _registry(registry)
+    registry = job_registry(registry)
     now = datetime.now(UTC) if at is None else datetime.fromisoformat(at)
     if now.tzinfo is None:
         raise ValueError(f"the time to act as of needs a timezone, got {at!r}")

@@ -17,7 +17,6 @@ from tests.common.devpi import free_port
 from tests.common.scenario import group
 from tests.warehouse.conftest import World, open_world
 from tests.warehouse.dists import wheel
-from tests.warehouse.test_hiding import request_id_of
 from tpp_core import Policy, Scope
 
 from .chromium import Person
@@ -69,7 +68,7 @@ def test_two_people_approve_in_their_browsers_and_one_rejects(host: Host, chromi
     host.world.registry.set_policy(policy, by="lead")
     host.world.registry.session.commit()
 
-    request_id = request_id_of(host.world.upload(wheel("acme", "1.0")).text)
+    request_id = host.world.request_of(host.world.upload(wheel("acme", "1.0")))
     page = lead.decide(request_id, "approve")
     expect(page.locator("#state")).to_have_text("verifying")
     assert "acme-1.0-py3-none-any.whl" not in host.simple()
@@ -78,7 +77,7 @@ def test_two_people_approve_in_their_browsers_and_one_rejects(host: Host, chromi
     expect(page.locator("#decisions")).to_contain_text("lead")
     assert "acme-1.0-py3-none-any.whl" in host.simple()
 
-    request_id = request_id_of(host.world.upload(wheel("acme", "2.0")).text)
+    request_id = host.world.request_of(host.world.upload(wheel("acme", "2.0")))
     page = cora.decide(request_id, "reject", reason="unexpected upload")
     expect(page.locator("#state")).to_have_text("rejected")
     assert "acme-2.0-py3-none-any.whl" not in host.simple()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine
@@ -29,6 +30,13 @@ from .dists import wheel
 
 PEOPLE = ("ci", "lead", "cora", "dave", "mallory", "root")
 TOKEN = "pypi-ci-token"
+
+
+def status_url_of(text: str) -> str:
+    """The status URL in the answer to a held upload."""
+    match = re.search(r"is held: nobody can install it until its approvers approve it; status: (\S+)", text)
+    assert match, text
+    return match[1]
 
 
 def basic(token: str) -> dict[str, str]:
@@ -56,6 +64,14 @@ class World:
         policy = Policy(scope=Scope.project(project), version=1, groups=(group("maintainers", *people),))
         self.registry.set_policy(policy, by=people[0])
         self.registry.session.commit()
+
+    def request_of(self, answer: Any) -> str:
+        """The request an upload's answer points to: its status URL, read with the upload token,
+        redirects to the request's status JSON."""
+        release_status = self.app.get(urlsplit(status_url_of(answer.text)).path, headers=basic(TOKEN), status=303)
+        status: dict[str, Any] = release_status.follow(headers=basic(TOKEN)).json
+        assert status["state"] == "verifying", status
+        return str(status["id"])
 
     def upload(
         self, dist: tuple[str, bytes] | None = None, *, status: int = 200, token: str = TOKEN, **extra: Any

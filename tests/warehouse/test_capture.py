@@ -4,13 +4,13 @@ after commit and named in the 200 answer; bad uploads refused with nothing held 
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from tests.warehouse.conftest import TOKEN, World, basic
+from tests.warehouse.conftest import TOKEN, World, basic, status_url_of
 from tests.warehouse.dists import wheel
 from tpp_core import RequestId, RequestState
 from tpp_warehouse import capture, warehouse
@@ -22,13 +22,6 @@ WHEEL = wheel("acme", "1.0")
 SDIST = ("acme-1.0.tar.gz", b"not really a tarball, but the host does not look inside sdists")
 
 
-def request_id_of(text: str) -> str:
-    match = re.search(r"awaits approval in request (\S+); status: (\S+)", text)
-    assert match, text
-    assert match[2] == f"http://localhost:6543/tpp/requests/{match[1]}/status.json"
-    return match[1]
-
-
 def held(world: World) -> dict[str, HeldFileRecord]:
     world.registry.session.expire_all()
     return {row.filename: row for row in world.registry.session.scalars(select(HeldFileRecord))}
@@ -37,7 +30,8 @@ def held(world: World) -> dict[str, HeldFileRecord]:
 def test_upload_to_a_gated_project_is_held_and_names_its_request(world: World) -> None:
     world.gate()
     answer = world.upload(WHEEL)
-    request_id = request_id_of(answer.text)
+    assert status_url_of(answer.text) == "http://localhost:6543/tpp/releases/acme/1.0/status.json"
+    request_id = world.request_of(answer)
     request = world.registry.approvals.get(RequestId(request_id))
     assert request.state is RequestState.VERIFYING
     assert request.uploader == "ci"
@@ -52,8 +46,8 @@ def test_upload_to_a_gated_project_is_held_and_names_its_request(world: World) -
 
 def test_more_files_of_the_version_join_its_request(world: World) -> None:
     world.gate()
-    first = request_id_of(world.upload(WHEEL).text)
-    second = request_id_of(world.upload(SDIST).text)
+    first = world.request_of(world.upload(WHEEL))
+    second = world.request_of(world.upload(SDIST))
     assert first == second
     request = world.registry.approvals.get(RequestId(first))
     assert {f.filename for f in request.subject.files} == {WHEEL[0], SDIST[0]}  # type: ignore[union-attr]
@@ -70,9 +64,9 @@ def test_an_ungated_project_is_public_at_once(world: World) -> None:
 
 def test_the_same_file_again_changes_nothing(world: World) -> None:
     world.gate()
-    request_id = request_id_of(world.upload(WHEEL).text)
+    request_id = world.request_of(world.upload(WHEEL))
     again = world.upload(WHEEL)
-    assert "awaits approval" not in again.text  # Warehouse's idempotent re-upload: doomed, 200
+    assert "is held" not in again.text  # Warehouse's idempotent re-upload: doomed, 200
     assert list(held(world)) == [WHEEL[0]]
     assert len(world.registry.approvals.get(RequestId(request_id)).subject.files) == 1  # type: ignore[union-attr]
 
@@ -106,7 +100,7 @@ def test_a_crash_before_the_request_opens_leaves_the_file_hidden(world: World, m
     world.gate()
     monkeypatch.setattr(capture, "open_held", crash)
     answer = world.upload(WHEEL)
-    assert "acme 1.0 is held for approval; its approval request is not open yet" in answer.text
+    world.app.get(urlsplit(status_url_of(answer.text)).path, headers=basic(TOKEN), status=404)  # not open
     assert held(world)[WHEEL[0]].request_id is None
     assert WHEEL[0] not in world.app.get("/simple/acme/").text
     world.app.get("/pypi/acme/json", status=404)
@@ -128,7 +122,7 @@ def test_a_crash_before_the_request_opens_leaves_the_file_hidden(world: World, m
 
 def test_a_failed_promotion_stays_hidden_until_reconciled(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     world.gate()
-    request_id = request_id_of(world.upload(WHEEL).text)
+    request_id = world.request_of(world.upload(WHEEL))
     monkeypatch.setattr(warehouse, "finish", crash)
     world.decide(request_id, "lead")
     assert held(world)[WHEEL[0]].state == PUBLISHING

@@ -27,12 +27,6 @@ OLD, NEW = wheel("acme", "1.0"), wheel("acme", "2.0")
 SIMPLE_JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
 
 
-def request_id_of(text: str) -> str:
-    match = re.search(r"in request (\S+);", text)
-    assert match, text
-    return match[1]
-
-
 def installer_view(world: World) -> dict[str, object]:
     """What an installer can learn about acme from each read path of the host."""
     app = world.app
@@ -50,7 +44,7 @@ def installer_view(world: World) -> dict[str, object]:
 def published_old(world: World) -> World:
     """acme 1.0 approved and public, then 2.0 uploaded and verifying."""
     world.gate()
-    world.decide(request_id_of(world.upload(OLD).text), "lead")
+    world.decide(world.request_of(world.upload(OLD)), "lead")
     return world
 
 
@@ -63,7 +57,7 @@ def file_url(world: World, filename: str) -> str:
 def test_a_verifying_release_is_invisible_on_every_read_path(published_old: World) -> None:
     world = published_old
     before = installer_view(world)
-    request_id = request_id_of(world.upload(NEW).text)
+    request_id = world.request_of(world.upload(NEW))
     assert (
         installer_view(world)
         == before
@@ -106,7 +100,7 @@ def test_a_new_file_of_a_published_release_is_hidden_alone(published_old: World)
 def test_a_rejected_release_stays_hidden_and_its_bytes_are_deleted(published_old: World) -> None:
     world = published_old
     before = installer_view(world)
-    request_id = request_id_of(world.upload(NEW).text)
+    request_id = world.request_of(world.upload(NEW))
     assert [p.name for p in world.quarantine.rglob("*.whl")] == [NEW[0]]
     world.decide(request_id, "cora", Verdict.REJECT)
     assert installer_view(world) == before
@@ -205,7 +199,7 @@ def test_which_routes_see_held_rows(route: str | None, revealed: bool) -> None:
 
 def test_an_expired_request_purges_its_bytes_and_stays_hidden(published_old: World) -> None:
     world = published_old
-    request_id = request_id_of(world.upload(NEW).text)
+    request_id = world.request_of(world.upload(NEW))
     with scripted(world.pyramid) as request:
         approvals = request.find_service(IApprovalService, context=None)
         assert approvals.expire_overdue(datetime.now(UTC) + timedelta(days=8)) == 1

@@ -14,7 +14,6 @@ from webtest import TestApp
 
 from tests.warehouse.conftest import World
 from tests.warehouse.dists import wheel
-from tests.warehouse.test_capture import request_id_of
 from tests.warehouse_host.derivers import session_view
 from tpp_warehouse.csp import parse
 from tpp_warehouse.derivers import host_view_options
@@ -97,7 +96,7 @@ def test_held_uploads_reach_the_journal_and_the_cache_only_when_published(world:
     world.gate()
     before = changelog(world)
     world.pyramid["host.purged"].clear()
-    request_id = request_id_of(world.upload(WHEEL).text)
+    request_id = world.request_of(world.upload(WHEEL))
     entries = changelog(world)
     assert [e[3] for e in entries[len(before) :]] == ["create"]  # the project's name, never the file's
     assert WHEEL[0] not in str(entries)
@@ -116,7 +115,7 @@ def test_held_uploads_reach_the_journal_and_the_cache_only_when_published(world:
 
 def test_a_rejected_upload_never_reaches_the_journal(world: World) -> None:
     world.gate()
-    request_id = request_id_of(world.upload(WHEEL).text)
+    request_id = world.request_of(world.upload(WHEEL))
     serial = changelog(world)[-1][4]
     from tpp_core import Verdict
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 from webtest.http import StopableWSGIServer
 
-from tests.warehouse.conftest import S3, TOKEN, World, basic, open_world
+from tests.warehouse.conftest import S3, TOKEN, World, basic, open_world, status_url_of
 from tests.warehouse.dists import wheel
 from tpp_core import Verdict
 
@@ -53,10 +53,13 @@ class Served:
         assert done.returncode == 0, done.stdout + done.stderr
         # twine --verbose logs the response body through rich: strip its colours and line wrapping.
         output = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr).split())
-        match = re.search(r"acme \S+ awaits approval in request (\S+); status: (\S+)", output)
-        assert match, output
-        assert match[2] == f"{self.url}/tpp/requests/{match[1]}/status.json"
-        return match[1]
+        status_url = status_url_of(output)
+        assert status_url == f"{self.url}/tpp/releases/{name}/{version}/status.json"
+        # What CI does: poll it with the upload token; it redirects to the request's status JSON.
+        status = requests.get(status_url, headers=basic(TOKEN), timeout=30)
+        assert status.history[0].status_code == 303, status.history
+        assert status.json()["state"] == "verifying"
+        return str(status.json()["id"])
 
     def pip(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self._run(

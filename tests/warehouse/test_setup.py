@@ -3,7 +3,6 @@ transaction of the host's own inserts (a rollback takes the hold with it)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,7 +157,7 @@ def test_the_host_adapter_implements_the_port(world: World) -> None:
 
 def test_only_a_browser_session_is_a_session_person(world: World) -> None:
     world.gate()
-    request_id = re.findall(r"in request (\S+);", world.upload().text)[0]
+    request_id = world.request_of(world.upload())
     # CI's token reads the status JSON but cannot open the approval page (I3).
     world.app.get(f"/tpp/requests/{request_id}", headers=basic(TOKEN), status=403)
     world.app.post("/login", {"person": "lead"})

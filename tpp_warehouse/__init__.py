@@ -39,7 +39,7 @@ def includeme(config: Any) -> None:
     config.include(".db")
     config.include(".routes")
     config.include(".security")
-    config.include(".queue")
+    config.include(".job_queue")
     config.include(".delivery")
     config.register_service_factory(DeviceService.create_service, IDeviceService)
     config.register_service_factory(PolicyService.create_service, IPolicyService)

@@ -47,7 +47,7 @@ from .effects import Effects
 from .interfaces import IApprovalService, IHost
 from .models import DecisionRecord
 from .policies import PolicyService, PolicyStore
-from .requests import RequestStore
+from .request_store import RequestStore
 from .service import Service
 from .settings import TPPSettings
 

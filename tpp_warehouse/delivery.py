@@ -23,9 +23,9 @@ from pyramid_tm import is_tm_active
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .job_queue import Job
 from .models import DeviceRecord, NotificationRecord
 from .notifications import OUTBOX_WRITTEN
-from .queue import Job
 from .scripting import scripted
 from .settings import TPPSettings
 

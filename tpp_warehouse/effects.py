@@ -31,7 +31,7 @@ from tpp_core import (
 from .audit import DatabaseAuditLog
 from .interfaces import IHost
 from .notifications import Outbox
-from .requests import RequestStore
+from .request_store import RequestStore
 
 __all__ = ["Effects", "policy_applied"]
 

@@ -41,7 +41,7 @@ from .effects import Effects, policy_applied
 from .interfaces import IHost, IPolicyService
 from .invitations import InvitationService, require_accepted
 from .models import PolicyRecord
-from .requests import RequestStore
+from .request_store import RequestStore
 from .service import Service
 from .settings import TPPSettings
 

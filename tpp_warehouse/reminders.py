@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .db import serialize
 from .models import NotificationRecord
 from .notifications import Outbox
-from .requests import RequestStore
+from .request_store import RequestStore
 
 __all__ = ["REMINDER", "remind"]
 

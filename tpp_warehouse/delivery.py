@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pyramid.events import NewRequest
 from pyramid_tm import is_tm_active
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+
+from tpp_core import IClock
 
 from .job_queue import Job
 from .models import DeviceRecord, NotificationRecord
@@ -135,7 +137,7 @@ def dispatch(registry: Any, at: datetime | None = None) -> int:
     total, more = 0, True
     while more:
         with scripted(registry) as request:
-            pairs, more = claim(request.tpp_db, at or datetime.now(UTC))
+            pairs, more = claim(request.tpp_db, at or request.find_service(IClock, context=None).now())
             registry["tpp.queue"].submit(push_jobs(pairs), commit=request.tm.commit)
         total += len(pairs)
     return total

@@ -617,11 +617,10 @@ class TPPSettings:
                 values[setting.field] = settings[setting.key]
             elif setting.field not in defaults:
                 problems.append(f"{setting.key}: is required; expected {setting.expected}")
-        parsed, more = _parse(values)
-        problems.extend(more)
         if problems:
-            raise SettingsError(*problems)
-        return cls(**parsed)
+            # No settings object can be built; the values are parsed only to report all that is wrong.
+            raise SettingsError(*problems, *_parse(values)[1])
+        return cls(**values)  # parsed once, in __post_init__
 
 
 def __dir__() -> list[str]:

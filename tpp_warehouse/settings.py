@@ -611,7 +611,7 @@ class TPPSettings:
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 problems.append(f"{key}: unknown setting{hint}; the known settings are {', '.join(_KNOWN)}")
         defaults = {f.name for f in fields(cls) if f.default is not MISSING}
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # raw (strings from an .ini file, or typed): __post_init__ parses them
         for setting in _SETTINGS:
             if setting.key in settings:
                 values[setting.field] = settings[setting.key]

@@ -6,7 +6,7 @@ replace any of them. Each runs inside the adapter's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from zope.interface import Interface
@@ -58,10 +58,14 @@ class IPolicyStore(Interface):
 
 
 class INotifier(Interface):
-    """Tells people about a request, after the transaction commits."""
+    """Tells people about a request or anything else, after the transaction commits."""
 
-    def notify(action: Notify) -> None:
-        """Queue notifications for the recipients. Returns nothing; never raises for delivery errors."""
+    def notify(action: Notify, at: datetime) -> None:
+        """Queue notifications for the action's recipients, written at ``at``. Returns nothing; never
+        raises for delivery errors."""
+
+    def tell(people: Iterable[PersonId], subject: str, reason: str, at: datetime) -> None:
+        """Queue one notification about ``subject`` (e.g. ``"device:7"``) for each person, once each."""
 
 
 class IAuditLog(Interface):
@@ -69,6 +73,9 @@ class IAuditLog(Interface):
 
     def record(action: RecordAudit) -> AuditEntry:
         """Append the entry after the current head in the same transaction; returns it."""
+
+    def entries(subject: str | None = None) -> Iterator[AuditEntry]:
+        """Return the chain in order, or only its entries about ``subject`` (e.g. ``"request:r1"``)."""
 
 
 class IClock(Interface):

@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from .actions import Action, ApplyPolicy, Notify, NotifyReason, Publish, Purge, RecordAudit
-from .errors import DecisionRefused, InvalidInput, InvalidTransition
-from .events import Approval, Event, Expiry, FilesAdded, QuorumReached, Rejection
+from .errors import DecisionRefused, InvalidInput
+from .events import Approval, Cancellation, Event, Expiry, FilesAdded, QuorumReached, Rejection
 from .identifiers import PersonId, RequestId, person_id, request_id
 from .manifest import Verdict, build_manifest, check_challenge
 from .policy import Policy
@@ -184,24 +184,27 @@ class ApprovalRequest:
         :raises InvalidTransition: if the state does not accept the event.
         :raises DecisionRefused: if the person may not decide now (not eligible, twice, too late).
         :raises ChallengeMismatch: if the assertion was made for another manifest.
-        :raises InvalidInput: if the event does not fit this request (e.g. a file with other bytes).
+        :raises InvalidInput: if the event does not fit this request (e.g. a file with other bytes, or
+            an expiry before the deadline).
 
         When it raises, the request is unchanged.
         """
         if isinstance(event, QuorumReached):
             raise InvalidInput("QuorumReached is decided by the request itself, not sent to it")
         target = next_state(self._state, type(event))
-        if isinstance(event, Approval):
-            return self._approve(event)
-        if isinstance(event, Rejection):
-            return self._reject(event, target)
-        if isinstance(event, FilesAdded):
-            return self._add_files(event)
-        if isinstance(event, Expiry):
-            if event.at < self.expires_at:
-                raise InvalidTransition(f"request {self.id} is not due to expire before {self.expires_at.isoformat()}")
-            return self._end(target, event.at, None, NotifyReason.EXPIRED)
-        return self._end(target, event.at, event.person, NotifyReason.CANCELLED, reason=event.reason)
+        match event:
+            case Approval():
+                return self._approve(event)
+            case Rejection():
+                return self._reject(event, target)
+            case FilesAdded():
+                return self._add_files(event)
+            case Expiry():
+                return self._expire(event, target)
+            case Cancellation():
+                return self._end(target, event.at, event.person, NotifyReason.CANCELLED, reason=event.reason)
+            case _:
+                assert_never(event)
 
     def _check_decision(self, person: PersonId, at: datetime) -> None:
         if at >= self.expires_at:
@@ -234,6 +237,12 @@ class ApprovalRequest:
         check_challenge(event.challenge, self.manifest(event.person, Verdict.REJECT))
         self._record(event.person, Verdict.REJECT, event.at, event.challenge)
         return self._end(target, event.at, event.person, NotifyReason.REJECTED, reason=event.reason)
+
+    def _expire(self, event: Expiry, target: RequestState) -> list[Action]:
+        # An input error, not a transition the state refuses: the same event is accepted once due.
+        if event.at < self.expires_at:
+            raise InvalidInput(f"request {self.id} is not due to expire before {self.expires_at.isoformat()}")
+        return self._end(target, event.at, None, NotifyReason.EXPIRED)
 
     def _add_files(self, event: FilesAdded) -> list[Action]:
         if not isinstance(self.subject, Release):

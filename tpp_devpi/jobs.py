@@ -12,7 +12,7 @@ import queue
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tpp_warehouse.queue import InProcessQueue, Job
+from tpp_warehouse.job_queue import InProcessQueue, Job
 
 __all__ = ["HousekeeperQueue", "install"]
 

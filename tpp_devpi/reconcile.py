@@ -21,7 +21,7 @@ from pyramid.events import NewResponse
 
 from tpp_core import ApprovalRequest, Publish, Purge, Release, RequestState, canonicalize_project
 from tpp_warehouse.delivery import dispatch
-from tpp_warehouse.requests import RequestStore
+from tpp_warehouse.request_store import RequestStore
 from tpp_warehouse.scripting import scripted
 from tpp_warehouse.tasks import tick
 

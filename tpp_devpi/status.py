@@ -6,9 +6,9 @@ shows it with ``--verbose``)::
     verifying: acme 1.0 is stored but nobody can install it until its approvers approve it;
     status: https://registry.example/+tpp/releases/acme/1.0/status.json
 
-That address finds the version's newest request and redirects to its status JSON, which takes the
-upload credentials (basic auth, ``X-Devpi-Auth``). Only the uploader, the request's approvers and
-the project's owners learn that the request exists; anyone else gets a 404.
+That address is the shared app's ``tpp.release.status`` route (:mod:`tpp_warehouse.views.status`):
+it finds the version's newest request and redirects to its status JSON, which takes the upload
+credentials (basic auth, ``X-Devpi-Auth``).
 """
 
 from __future__ import annotations
@@ -17,34 +17,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from pyramid.httpexceptions import HTTPSeeOther
-
-from tpp_core import NotFound, PermissionDenied, Release, canonicalize_project
-from tpp_warehouse.interfaces import IApprovalService, IHost
-from tpp_warehouse.security import credential_person
-
 from .gate import is_gated
 from .options import ROUTE_PREFIX
 
 __all__ = ["includeme"]
 
 _UPLOAD_ROUTES = frozenset(("/{user}/{index}/", "/{user}/{index}"))
-
-
-def release_status(request: Any) -> HTTPSeeOther:
-    """Redirect to the status JSON of the newest request of the project's version."""
-    person = credential_person(request)
-    if person is None:
-        raise PermissionDenied("send a credential of the registry (e.g. the upload's) to read this status")
-    project, version = canonicalize_project(request.matchdict["project"]), request.matchdict["version"]
-    owners = request.find_service(IHost, context=None).owners(project)
-    for approval in request.find_service(IApprovalService, context=None).history(project):
-        subject = approval.subject
-        if isinstance(subject, Release) and subject.version == version:
-            if person == approval.uploader or person in approval.eligible or person in owners:
-                return HTTPSeeOther(location=request.route_url("tpp.request.status", request_id=approval.id))
-            break
-    raise NotFound(f"no request of {project} {version[:80]} that you uploaded, may decide on or own")
 
 
 def upload_answer_tween(handler: Callable[[Any], Any], registry: Any) -> Callable[[Any], Any]:
@@ -73,6 +51,4 @@ def upload_answer_tween(handler: Callable[[Any], Any], registry: Any) -> Callabl
 
 
 def includeme(config: Any) -> None:
-    config.add_route("tpp.release.status", f"{ROUTE_PREFIX}/releases/{{project}}/{{version}}/status.json")
-    config.add_view(release_status, route_name="tpp.release.status", request_method="GET")
     config.add_tween("tpp_devpi.status.upload_answer_tween", under="devpi_server.views.tween_keyfs_transaction")

@@ -2,6 +2,10 @@
 
 ``config.include("tpp_warehouse")`` after the host has registered its :class:`~.interfaces.IHost`
 service and a session factory. Every setting is under ``tpp.`` (see :mod:`.settings`).
+
+Each service is registered against its interface and built by its ``create_service`` factory from
+collaborators it finds by interface in turn (see :mod:`.interfaces`); a host or a test replaces one
+by registering its own for the same interface, e.g. a fixed :class:`~tpp_core.IClock`.
 """
 
 from typing import Any
@@ -9,11 +13,27 @@ from typing import Any
 from pyramid.interfaces import IRendererFactory, IRequestExtensions
 from pyramid_services import IServiceRegistry
 
+from tpp_core import IAuditLog, IClock, INotifier, IPolicyStore, IRequestStore
+
 from .approvals import ApprovalService
+from .audit import DatabaseAuditLog
+from .challenges import ChallengeStore
+from .clock import SystemClock
+from .db import on_session
 from .devices import DeviceService
-from .interfaces import IApprovalService, IDeviceService, IInvitationService, IPolicyService
+from .effects import Effects
+from .interfaces import (
+    IApprovalService,
+    IChallengeStore,
+    IDeviceService,
+    IEffects,
+    IInvitationService,
+    IPolicyService,
+)
 from .invitations import InvitationService
-from .policies import PolicyService
+from .notifications import Outbox
+from .policies import PolicyService, PolicyStore
+from .request_store import RequestStore
 from .settings import TPPSettings
 
 
@@ -39,8 +59,18 @@ def includeme(config: Any) -> None:
     config.include(".db")
     config.include(".routes")
     config.include(".security")
-    config.include(".queue")
+    config.include(".views.display")
+    config.include(".job_queue")
     config.include(".delivery")
+    config.register_service(SystemClock(), IClock)
+    # What the services are built from: stores on TPP's session, and the effects of requests.
+    config.register_service_factory(on_session(RequestStore), IRequestStore)
+    config.register_service_factory(on_session(PolicyStore), IPolicyStore)
+    config.register_service_factory(on_session(DatabaseAuditLog), IAuditLog)
+    config.register_service_factory(on_session(Outbox), INotifier)
+    config.register_service_factory(ChallengeStore.create_service, IChallengeStore)
+    config.register_service_factory(Effects.create_service, IEffects)
+    # The services views look up.
     config.register_service_factory(DeviceService.create_service, IDeviceService)
     config.register_service_factory(PolicyService.create_service, IPolicyService)
     config.register_service_factory(InvitationService.create_service, IInvitationService)

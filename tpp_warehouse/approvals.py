@@ -3,7 +3,7 @@ whose challenge is bound to the request's manifest as it stands when they decide
 
 Usage::
 
-    approvals = ApprovalService(session, settings, host)
+    approvals = request.find_service(IApprovalService, context=None)
     request = approvals.open_release(project, "1.0", files, uploader, now)   # from the upload hook
     ceremony = approvals.begin_decision(request.id, "ann", Verdict.APPROVE, now)
     ...                                    # the page runs navigator.credentials.get(ceremony.options)
@@ -13,19 +13,24 @@ Usage::
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, Self
 
-from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from tpp_core import (
+    Action,
+    ApplyPolicy,
     Approval,
     ApprovalRequest,
     Cancellation,
     DecisionRefused,
     Expiry,
     FilesAdded,
+    IAuditLog,
     InvalidTransition,
+    IRequestStore,
     PermissionDenied,
     PersonId,
     ProjectName,
@@ -35,45 +40,66 @@ from tpp_core import (
     RequestId,
     RequestState,
     Verdict,
-    check_can_approve,
     make_challenge,
 )
 
 from . import webauthn
-from .audit import DatabaseAuditLog
-from .challenges import Ceremony, ChallengeStore
-from .devices import DeviceService, as_core_device
-from .effects import Effects
-from .interfaces import IApprovalService, IHost
+from .challenges import Ceremony
+from .interfaces import IApprovalService, IChallengeStore, IDeviceService, IEffects, IHost, IPolicyService
 from .models import DecisionRecord
-from .policies import PolicyService, PolicyStore
-from .requests import RequestStore
-from .service import Service
+from .request_store import RequestStore
 from .settings import TPPSettings
 
 __all__ = ["ApprovalService"]
 
 
 @implementer(IApprovalService)
-class ApprovalService(Service):
+class ApprovalService:
     """See the module docstring; every method works in the caller's transaction."""
 
-    def __init__(self, session: Session, settings: TPPSettings, host: IHost) -> None:
-        super().__init__(session, settings, host)
-        self._requests = RequestStore(session)
-        self._policies = PolicyStore(session)
-        self._challenges = ChallengeStore(session, lifetime=settings.challenge_lifetime)
-        self._devices = DeviceService(session, settings, host)
+    def __init__(
+        self,
+        *,
+        requests: RequestStore,
+        challenges: IChallengeStore,
+        devices: IDeviceService,
+        policies: IPolicyService,
+        effects: IEffects,
+        audit: IAuditLog,
+        settings: TPPSettings,
+        host: IHost,
+    ) -> None:
+        self._requests = requests
+        self._challenges = challenges
+        self._devices = devices
+        self._policies = policies
+        self._effects = effects
+        self._audit = audit
+        self._settings = settings
+        self._host = host
+
+    @classmethod
+    def create_service(cls, context: object, request: Any) -> Self:
+        """The pyramid_services factory: the stores and services it works with, found by interface."""
+        return cls(
+            requests=request.find_service(IRequestStore, context=None),
+            challenges=request.find_service(IChallengeStore, context=None),
+            devices=request.find_service(IDeviceService, context=None),
+            policies=request.find_service(IPolicyService, context=None),
+            effects=request.find_service(IEffects, context=None),
+            audit=request.find_service(IAuditLog, context=None),
+            settings=request.registry["tpp.settings"],
+            host=request.find_service(IHost, context=None),
+        )
 
     def open_release(
         self, project: ProjectName, version: str, files: tuple[ReleaseFile, ...], uploader: PersonId, at: datetime
     ) -> ApprovalRequest | None:
-        policy = PolicyService(self._session, self._settings, self._host).claim_default(project, uploader, at)
+        policy = self._policies.claim_default(project, uploader, at)
         if policy is None:
             return None
-        open_record = self._requests.verifying_release(project, version)
-        if open_record is not None:
-            request = self._requests.get(RequestId(open_record.id))
+        request = self._requests.verifying_release(project, version)
+        if request is not None:
             actions = request.handle(FilesAdded(at=at, files=files))
             self._requests.save(request)
         else:
@@ -86,10 +112,8 @@ class ApprovalService(Service):
                 at=at,
                 lifetime=self._settings.request_lifetime,
             )
-            pinned = self._policies.record(policy.scope, policy.version)
-            assert pinned is not None, "the governing policy was just read from the store"
-            self._requests.add(request, pinned)
-        self._effects(at).run(request, actions)
+            self._requests.add(request)
+        self._carry_out(request, actions, at)
         return request
 
     def get(self, request_id: RequestId) -> ApprovalRequest:
@@ -128,10 +152,7 @@ class ApprovalService(Service):
         nonce = self._challenges.consume(
             ceremony_id, purpose=verdict.value, person=person, request_id=request_id, at=at
         )
-        device = self._devices.by_credential(person, webauthn.credential_id_of(credential))
-        if device is None:
-            raise DecisionRefused("this security key or passkey is not one of your enrolled devices")
-        check_can_approve(as_core_device(device), at=at, cooldown=self._settings.device_cooldown)
+        device = self._devices.approving(person, webauthn.credential_id_of(credential), at)
         # Recomputed from what is stored now: a file swapped since the page was shown fails here.
         manifest = request.manifest(person, verdict)
         challenge = make_challenge(nonce, manifest)
@@ -164,7 +185,7 @@ class ApprovalService(Service):
             ),
         )
         self._requests.save(request)
-        self._effects(at).run(request, actions)
+        self._carry_out(request, actions, at)
         return request
 
     def cancel(self, request_id: RequestId, person: PersonId, at: datetime) -> ApprovalRequest:
@@ -173,12 +194,19 @@ class ApprovalService(Service):
             raise PermissionDenied(f"only the uploader or an owner may withdraw request {request_id}")
         actions = request.handle(Cancellation(at=at, person=person))
         self._requests.save(request)
-        self._effects(at).run(request, actions)
+        self._carry_out(request, actions, at)
         return request
 
     def may_cancel(self, request: ApprovalRequest, person: PersonId) -> bool:
         owners = self._host.owners(request.subject.project) if isinstance(request.subject, Release) else frozenset()
         return person == request.uploader or person in owners
+
+    def may_read(self, request: ApprovalRequest, person: PersonId) -> bool:
+        if person == request.uploader or person in request.eligible:
+            return True
+        if isinstance(request.subject, Release):
+            return person in self._host.owners(request.subject.project)
+        return bool(self._host.may_manage(person, request.subject.proposed.scope))
 
     def waiting_for(self, person: PersonId) -> list[ApprovalRequest]:
         return [r for r in self._requests.verifying() if person in r.waiting_for]
@@ -188,7 +216,7 @@ class ApprovalService(Service):
         endings = {f"tpp:request:{state.value}" for state in (RequestState.REJECTED, RequestState.CANCELLED)}
         reasons = [
             str(entry.data.get("reason", ""))
-            for entry in DatabaseAuditLog(self._session).entries(f"request:{request_id}")
+            for entry in self._audit.entries(f"request:{request_id}")
             if entry.kind in endings
         ]
         return reasons[-1] if reasons else ""
@@ -203,8 +231,14 @@ class ApprovalService(Service):
             if locked.state is RequestState.VERIFYING:  # not decided meanwhile
                 actions = locked.handle(Expiry(at=at))
                 self._requests.save(locked)
-                self._effects(at).run(locked, actions)
+                self._carry_out(locked, actions, at)
         return len(overdue)
 
-    def _effects(self, at: datetime) -> Effects:
-        return Effects(self._session, self._host, self._policies, at=at)
+    def _carry_out(self, request: ApprovalRequest, actions: Iterable[Action], at: datetime) -> None:
+        """Carry out the request's actions in order: an approved policy change goes to the policy
+        service, which puts it in force and withdraws what it supersedes; the rest to the effects."""
+        for action in actions:
+            if isinstance(action, ApplyPolicy):
+                self._policies.apply(request, action, at)
+            else:
+                self._effects.run(request, (action,), at)

@@ -32,12 +32,12 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Mapper, object_session
 from transaction.interfaces import NoTransaction
 
-from tpp_core import PersonId, ReleaseFile, RequestId, Sha256, canonicalize_project
+from tpp_core import IClock, PersonId, ReleaseFile, RequestId, Sha256, canonicalize_project
 
 from .delivery import dispatch
 from .holds import HeldFile, Holds, hold_file, hold_release, is_gated
 from .interfaces import IApprovalService
-from .queue import Job
+from .job_queue import Job
 from .scripting import scripted
 from .tasks import job_registry
 
@@ -108,7 +108,11 @@ def open_held(registry: Any, project: str, version: str) -> RequestId | None:
         files = tuple(ReleaseFile(filename=r.filename, sha256=Sha256(r.sha256), size=r.size) for r in rows)
         approvals = request.find_service(IApprovalService, context=None)
         opened = approvals.open_release(
-            canonicalize_project(project), version, files, PersonId(rows[0].uploader), datetime.now(UTC)
+            canonicalize_project(project),
+            version,
+            files,
+            PersonId(rows[0].uploader),
+            request.find_service(IClock, context=None).now(),
         )
         if opened is None:
             log.warning("tpp: no policy governs %s any more; %s %s stays hidden", project, project, version)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Self
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
+from zope.interface import implementer
 
 from tpp_core import NONCE_SIZE, InvalidInput, PersonId, RequestId
 
+from .interfaces import IChallengeStore
 from .models import ChallengeRecord
 
 __all__ = ["PURPOSES", "Ceremony", "ChallengeStore"]
@@ -36,12 +39,18 @@ class Ceremony:
     options: str
 
 
+@implementer(IChallengeStore)
 class ChallengeStore:
     """Challenges in ``tpp_challenges``, read and written through ``session``."""
 
     def __init__(self, session: Session, *, lifetime: timedelta) -> None:
         self._session = session
         self._lifetime = lifetime
+
+    @classmethod
+    def create_service(cls, context: object, request: Any) -> Self:
+        """The pyramid_services factory: TPP's session, and ``tpp.challenge_lifetime``."""
+        return cls(request.tpp_db, lifetime=request.registry["tpp.settings"].challenge_lifetime)
 
     def issue(self, *, purpose: str, person: PersonId, request_id: RequestId | None, at: datetime) -> tuple[str, bytes]:
         """Store a fresh nonce for one ceremony; returns its id and the nonce."""

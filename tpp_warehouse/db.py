@@ -13,15 +13,27 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import zope.sqlalchemy
 from sqlalchemy import JSON, DateTime, Dialect, Engine, LargeBinary, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Model", "UTCDateTime", "includeme", "make_engine", "metadata", "serialize"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "Model",
+    "UTCDateTime",
+    "includeme",
+    "make_engine",
+    "metadata",
+    "on_session",
+    "serialize",
+]
+
+T = TypeVar("T")
 
 #: Constraint names that are stable across databases, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -91,6 +103,15 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def on_session(store: Callable[[Session], T]) -> Callable[[object, Any], T]:
+    """The pyramid_services factory of a store that is built from TPP's session alone."""
+
+    def factory(context: object, request: Any) -> T:
+        return store(request.tpp_db)
+
+    return factory
 
 
 def includeme(config: Any) -> None:

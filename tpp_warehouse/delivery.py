@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pyramid.events import NewRequest
@@ -23,9 +23,11 @@ from pyramid_tm import is_tm_active
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tpp_core import IClock
+
+from .job_queue import Job
 from .models import DeviceRecord, NotificationRecord
 from .notifications import OUTBOX_WRITTEN
-from .queue import Job
 from .scripting import scripted
 from .settings import TPPSettings
 
@@ -141,7 +143,7 @@ def dispatch(registry: Any, at: datetime | None = None) -> int:
     total, more = 0, True
     while more:
         with scripted(registry) as request:
-            pairs, more = claim(request.tpp_db, at or datetime.now(UTC))
+            pairs, more = claim(request.tpp_db, at or request.find_service(IClock, context=None).now())
             registry["tpp.queue"].submit(push_jobs(pairs), commit=request.tm.commit)
         total += len(pairs)
     return total

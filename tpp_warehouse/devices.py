@@ -4,7 +4,7 @@ which devices are past their cooldown (invariant I6).
 
 Usage::
 
-    devices = DeviceService(session, settings, host)
+    devices = request.find_service(IDeviceService, context=None)   # see DeviceService.create_service
     register, vouch = devices.begin_enrolment("ann", now)   # vouch is None for ann's first device
     ...  # the page runs navigator.credentials.create(register.options), and .get(vouch.options) if any
     record = devices.finish_enrolment("ann", "Phone", (register.id, created_json), (vouch.id, got_json), now)
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
@@ -32,31 +32,33 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from tpp_core import (
+    DecisionRefused,
     Device,
     Enrolment,
     EnrolmentRefused,
+    IAuditLog,
+    INotifier,
     InvalidInput,
+    IPolicyStore,
     NotFound,
     PermissionDenied,
     PersonId,
     ProjectName,
     RecordAudit,
     ScopeKind,
+    check_can_approve,
     check_enrolment,
     may_approve,
 )
 
-from .audit import DatabaseAuditLog
-from .challenges import Ceremony, ChallengeStore
+from .challenges import Ceremony
 from .db import serialize
-from .interfaces import IDeviceService, IHost
+from .interfaces import IChallengeStore, IDeviceService, IHost
 from .models import AuditRecord, DeviceRecord, RecoveryRecord
-from .notifications import Outbox
-from .policies import PolicyStore
 from .push import check_subscription
-from .service import Service
 from .settings import TPPSettings
 from .webauthn import (
+    RegisteredCredential,
     assertion_options,
     credential_id_of,
     registration_options,
@@ -78,12 +80,40 @@ def as_core_device(record: DeviceRecord) -> Device:
 
 
 @implementer(IDeviceService)
-class DeviceService(Service):
+class DeviceService:
     """The ``tpp_devices`` table, with its audit entries and notifications, through ``session``."""
 
-    def __init__(self, session: Session, settings: TPPSettings, host: IHost) -> None:
-        super().__init__(session, settings, host)
-        self._challenges = ChallengeStore(session, lifetime=settings.challenge_lifetime)
+    def __init__(
+        self,
+        session: Session,
+        *,
+        challenges: IChallengeStore,
+        policies: IPolicyStore,
+        audit: IAuditLog,
+        notifier: INotifier,
+        settings: TPPSettings,
+        host: IHost,
+    ) -> None:
+        self._session = session
+        self._challenges = challenges
+        self._policies = policies
+        self._audit_log = audit
+        self._notifier = notifier
+        self._settings = settings
+        self._host = host
+
+    @classmethod
+    def create_service(cls, context: object, request: Any) -> Self:
+        """The pyramid_services factory: TPP's session, and the collaborators found by interface."""
+        return cls(
+            request.tpp_db,
+            challenges=request.find_service(IChallengeStore, context=None),
+            policies=request.find_service(IPolicyStore, context=None),
+            audit=request.find_service(IAuditLog, context=None),
+            notifier=request.find_service(INotifier, context=None),
+            settings=request.registry["tpp.settings"],
+            host=request.find_service(IHost, context=None),
+        )
 
     def devices(self, person: PersonId) -> list[DeviceRecord]:
         query = select(DeviceRecord).where(DeviceRecord.person == person)
@@ -94,8 +124,29 @@ class DeviceService(Service):
 
         :raises InvalidInput: if ``at`` is not timezone-aware.
         """
-        cooldown = self._settings.device_cooldown
-        return [d for d in self.devices(person) if may_approve(as_core_device(d), at=at, cooldown=cooldown)]
+        return [d for d in self.devices(person) if self.may_approve(d, at)]
+
+    def may_approve(self, device: DeviceRecord, at: datetime) -> bool:
+        """Whether ``device`` is past ``tpp.device_cooldown`` at ``at``.
+
+        :raises InvalidInput: if ``at`` is not timezone-aware.
+        """
+        return may_approve(as_core_device(device), at=at, cooldown=self._settings.device_cooldown)
+
+    def ready_at(self, device: DeviceRecord) -> datetime:
+        """When ``device``'s cooldown ends: from then on it may approve."""
+        return device.enrolled_at + self._settings.device_cooldown
+
+    def approving(self, person: PersonId, credential_id: bytes, at: datetime) -> DeviceRecord:
+        """The person's device that made an assertion with ``credential_id``, if it may approve at ``at``.
+
+        :raises DecisionRefused: if it is not one of the person's devices, or is still in its cooldown.
+        """
+        device = self._by_credential(person, credential_id)
+        if device is None:
+            raise DecisionRefused("this security key or passkey is not one of your enrolled devices")
+        check_can_approve(as_core_device(device), at=at, cooldown=self._settings.device_cooldown)
+        return device
 
     def begin_enrolment(self, person: PersonId, at: datetime) -> tuple[Ceremony, Ceremony | None]:
         own = [d.credential_id for d in self.devices(person)]
@@ -139,40 +190,63 @@ class DeviceService(Service):
         vouch: tuple[str, str] | None,
         at: datetime,
     ) -> DeviceRecord:
-        register_id, created = registration
-        # Used up before anything is verified, both of them even if one is refused: one attempt each.
-        ceremonies = [(register_id, "register")] + ([] if vouch is None else [(vouch[0], "vouch")])
-        # One enrolment of a person at a time: a concurrent one then sees this device and is refused
-        # (two "first" devices, or one name twice), instead of both passing the checks.
-        serialize(self._session, f"person:{person}")
-        register_nonce, *vouch_nonces = self._consume_all(person, at, ceremonies)
+        # The steps: use up both challenges, check the name, verify the voucher's assertion and the
+        # registration, admit the credential by the core's rules; only then write, and announce it.
+        register_nonce, *vouch_nonce = self._use_challenges(person, registration, vouch, at)
         name = self._new_name(person, name)
-
         voucher: DeviceRecord | None = None
         new_sign_count = 0
         if vouch is not None:
-            voucher, new_sign_count = self._own_assertion(person, vouch[1], vouch_nonces[0])
+            voucher, new_sign_count = self._own_assertion(person, vouch[1], vouch_nonce[0])
         credential = verify_registration(
-            credential=created, challenge=register_nonce, rp_id=self._settings.rp_id, origins=self._settings.origins
-        )
-        related = self._session.scalars(
-            select(DeviceRecord).where(
-                or_(DeviceRecord.person == person, DeviceRecord.credential_id == credential.credential_id)
-            )
+            credential=registration[1],
+            challenge=register_nonce,
+            rp_id=self._settings.rp_id,
+            origins=self._settings.origins,
         )
         recovered_by = None if voucher is not None else self._recovery_voucher(person, at)
-        enrolment = check_enrolment(
+        enrolment = self._admit(person, credential.credential_id, voucher, recovered_by)
+        # Every check passed: write.
+        if voucher is not None:
+            voucher.sign_count = new_sign_count
+        record = self._store(person, name, credential, enrolment, at)
+        self._announce(record, enrolment, voucher, recovered_by, at)
+        return record
+
+    def _use_challenges(
+        self, person: PersonId, registration: tuple[str, str], vouch: tuple[str, str] | None, at: datetime
+    ) -> list[bytes]:
+        """The nonces of the registration's challenge and the voucher's, if any, in that order."""
+        # Used up before anything is verified, both of them even if one is refused: one attempt each.
+        ceremonies = [(registration[0], "register")] + ([] if vouch is None else [(vouch[0], "vouch")])
+        # One enrolment of a person at a time: a concurrent one then sees this device and is refused
+        # (two "first" devices, or one name twice), instead of both passing the checks.
+        serialize(self._session, f"person:{person}")
+        return self._consume_all(person, at, ceremonies)
+
+    def _admit(
+        self, person: PersonId, credential_id: bytes, voucher: DeviceRecord | None, recovered_by: PersonId | None
+    ) -> Enrolment:
+        """How the core's enrolment rules admit the credential, given the devices it could clash with.
+
+        :raises EnrolmentRefused: see :func:`tpp_core.check_enrolment`.
+        """
+        related = self._session.scalars(
+            select(DeviceRecord).where(or_(DeviceRecord.person == person, DeviceRecord.credential_id == credential_id))
+        )
+        return check_enrolment(
             person=person,
-            credential_id=credential.credential_id,
+            credential_id=credential_id,
             devices=[as_core_device(d) for d in related],
             voucher=None if voucher is None else as_core_device(voucher),
             had_devices=self.had_devices(person),
             recovered_by=recovered_by,
         )
 
-        # Every check passed: write.
-        if voucher is not None:
-            voucher.sign_count = new_sign_count
+    def _store(
+        self, person: PersonId, name: str, credential: RegisteredCredential, enrolment: Enrolment, at: datetime
+    ) -> DeviceRecord:
+        """Write the admitted device; a recovered one replaces the devices the person lost."""
         if enrolment is Enrolment.RECOVERED:
             self._use_recovery_voucher(person, at)
         record = DeviceRecord(
@@ -187,28 +261,39 @@ class DeviceService(Service):
         )
         self._session.add(record)
         self._session.flush()
+        return record
+
+    def _announce(
+        self,
+        record: DeviceRecord,
+        enrolment: Enrolment,
+        voucher: DeviceRecord | None,
+        recovered_by: PersonId | None,
+        at: datetime,
+    ) -> None:
+        """Audit the enrolment, and tell who must hear of it."""
+        person = PersonId(record.person)
         self._audit(
             at,
             "tpp:device:enrolled",
             person,
             record,
             {
-                "name": name,
+                "name": record.name,
                 "enrolment": enrolment.value,
-                "credential_id": credential.credential_id.hex(),
+                "credential_id": record.credential_id.hex(),
                 "vouched_by": None if voucher is None else voucher.id,
                 "recovered_by": recovered_by,
             },
         )
         # The person's devices hear of it, the new one included. A first or recovered device had no
         # voucher of the person's own, so the people who share a policy with them hear of it too (I6).
-        outbox = Outbox(self._session, at=at)
-        outbox.tell({person}, f"device:{record.id}", "device-enrolled")
+        subject = f"device:{record.id}"
+        self._notifier.tell({person}, subject, "device-enrolled", at)
         if enrolment is Enrolment.BOOTSTRAP:
-            outbox.tell(self._co_owners(person), f"device:{record.id}", "device-bootstrapped")
+            self._notifier.tell(self._co_owners(person), subject, "device-bootstrapped", at)
         if enrolment is Enrolment.RECOVERED and recovered_by is not None:
-            outbox.tell(self._co_owners(person) | {recovered_by}, f"device:{record.id}", "device-recovered")
-        return record
+            self._notifier.tell(self._co_owners(person) | {recovered_by}, subject, "device-recovered", at)
 
     def had_devices(self, person: PersonId) -> bool:
         """Whether the person ever enrolled a device (the audit log keeps it after removals)."""
@@ -248,9 +333,7 @@ class DeviceService(Service):
             f"person:{person}",
             {"person": person, "expires_at": record.expires_at.isoformat()},
         )
-        Outbox(self._session, at=at).tell(
-            self._co_owners(person) - {voucher}, f"recovery:{record.id}", "recovery-vouched"
-        )
+        self._notifier.tell(self._co_owners(person) - {voucher}, f"recovery:{record.id}", "recovery-vouched", at)
         return record
 
     def begin_confirmation(self, person: PersonId, at: datetime) -> Ceremony:
@@ -291,7 +374,7 @@ class DeviceService(Service):
     def _own_assertion(self, person: PersonId, got: str, nonce: bytes) -> tuple[DeviceRecord, int]:
         """The person's device that signed ``nonce`` in the assertion ``got``, and its new sign count
         (for the caller to store once every other check has passed)."""
-        device = self.by_credential(person, credential_id_of(got))
+        device = self._by_credential(person, credential_id_of(got))
         if device is None:
             raise EnrolmentRefused(f"the confirming device is not one of {person}'s devices")
         verified = verify_assertion(
@@ -309,7 +392,7 @@ class DeviceService(Service):
             return True
         return any(
             person in policy.people and self._host.may_manage(voucher, policy.scope)
-            for policy in PolicyStore(self._session).policies()
+            for policy in self._policies.policies()
         )
 
     def _recovery_voucher(self, person: PersonId, at: datetime) -> PersonId | None:
@@ -333,7 +416,7 @@ class DeviceService(Service):
     def _co_owners(self, person: PersonId) -> set[PersonId]:
         """Everyone named with ``person`` in a policy in force, and the owners of those projects."""
         people: set[PersonId] = set()
-        for policy in PolicyStore(self._session).policies():
+        for policy in self._policies.policies():
             if person in policy.people:
                 people |= policy.people
                 if policy.scope.kind is ScopeKind.PROJECT:
@@ -421,7 +504,7 @@ class DeviceService(Service):
             raise NotFound(_NOT_FOUND)
         return record
 
-    def by_credential(self, person: PersonId, credential_id: bytes) -> DeviceRecord | None:
+    def _by_credential(self, person: PersonId, credential_id: bytes) -> DeviceRecord | None:
         """The person's device with this credential id, or None (another person's device too)."""
         query = select(DeviceRecord).where(DeviceRecord.person == person, DeviceRecord.credential_id == credential_id)
         return self._session.scalars(query).first()
@@ -443,7 +526,7 @@ class DeviceService(Service):
         self._record(at, kind, person, f"device:{record.id}", data)
 
     def _record(self, at: datetime, kind: str, actor: PersonId | None, subject: str, data: dict[str, Any]) -> None:
-        DatabaseAuditLog(self._session).record(RecordAudit(at=at, kind=kind, actor=actor, subject=subject, data=data))
+        self._audit_log.record(RecordAudit(at=at, kind=kind, actor=actor, subject=subject, data=data))
 
 
 def _user_handle(person: PersonId) -> bytes:

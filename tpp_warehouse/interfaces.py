@@ -1,12 +1,18 @@
-"""The services views look up by interface, and the port a host registry implements.
+"""The services views look up by interface, the collaborators services are built from, and the port
+a host registry implements.
 
 Views call ``request.find_service(IApprovalService, context=None)`` and never touch the database.
 Every method runs in the caller's transaction and raises :class:`~tpp_core.errors.TPPError`
 subclasses for anything a user can cause (unknown ids, refused decisions, bad WebAuthn payloads).
+
+Each service's ``create_service`` factory finds its collaborators by interface too: these, and the
+ports of :mod:`tpp_core.interfaces` (``IRequestStore``, ``IPolicyStore``, ``IAuditLog``,
+``INotifier``, ``IClock``), all registered in ``tpp_warehouse.includeme``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +23,31 @@ from tpp_core import IRegistryHost
 if TYPE_CHECKING:
     from pyramid.request import Request
 
-    from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Scope, Verdict
+    from tpp_core import (
+        Action,
+        ApplyPolicy,
+        ApprovalRequest,
+        PersonId,
+        Policy,
+        ProjectName,
+        ReleaseFile,
+        RequestId,
+        Scope,
+        Verdict,
+    )
 
     from .challenges import Ceremony
     from .models import DeviceRecord, InvitationRecord, PolicyRecord, RecoveryRecord
 
-__all__ = ["IApprovalService", "IDeviceService", "IHost", "IInvitationService", "IPolicyService"]
+__all__ = [
+    "IApprovalService",
+    "IChallengeStore",
+    "IDeviceService",
+    "IEffects",
+    "IHost",
+    "IInvitationService",
+    "IPolicyService",
+]
 
 
 class IHost(IRegistryHost):
@@ -52,6 +77,27 @@ class IHost(IRegistryHost):
         may vouch for anyone's recovery after all their devices were lost."""
 
 
+class IChallengeStore(Interface):
+    """Server-side WebAuthn challenges: single-use, expiring, bound to their purpose (I2)."""
+
+    def issue(*, purpose: str, person: PersonId, request_id: RequestId | None, at: datetime) -> tuple[str, bytes]:
+        """Store a fresh nonce for one ceremony; return its id and the nonce."""
+
+    def consume(
+        ceremony_id: object, *, purpose: str, person: PersonId, request_id: RequestId | None, at: datetime
+    ) -> bytes:
+        """Delete the challenge and return its nonce, if it was issued for exactly this use and has not
+        expired at ``at``. Raises InvalidInput otherwise."""
+
+
+class IEffects(Interface):
+    """Carries out a request's actions in the caller's transaction (audit, outbox, publish, purge)."""
+
+    def run(request: ApprovalRequest, actions: Iterable[Action], at: datetime) -> None:
+        """Carry out ``actions`` in order. Raises whatever the host raised; TypeError for an
+        ApplyPolicy, which :meth:`IPolicyService.apply` carries out."""
+
+
 class IDeviceService(Interface):
     """Enrolling, listing, renaming and removing the devices people approve with (I6)."""
 
@@ -60,6 +106,16 @@ class IDeviceService(Interface):
 
     def usable(person: PersonId, at: datetime) -> list[DeviceRecord]:
         """Return the person's devices that may approve at ``at`` (past the cooldown), oldest first."""
+
+    def may_approve(device: DeviceRecord, at: datetime) -> bool:
+        """Return whether ``device`` is past its cooldown at ``at``."""
+
+    def ready_at(device: DeviceRecord) -> datetime:
+        """Return when ``device``'s cooldown ends, from which it may approve."""
+
+    def approving(person: PersonId, credential_id: bytes, at: datetime) -> DeviceRecord:
+        """Return the person's device with this credential, if it may approve at ``at``. Raises
+        DecisionRefused (not one of the person's devices, or still in its cooldown)."""
 
     def begin_enrolment(person: PersonId, at: datetime) -> tuple[Ceremony, Ceremony | None]:
         """Return the registration ceremony and, if the person has a device already, the assertion
@@ -151,6 +207,11 @@ class IPolicyService(Interface):
         """Return the policy governing ``project``; without one, store and audit its default policy
         (a group "(Default)" of its owners in the host) and return that. None if it has no owner."""
 
+    def apply(approved: ApprovalRequest, action: ApplyPolicy, at: datetime) -> None:
+        """Put the policy change ``approved`` just approved in force and audit it, then withdraw the
+        scope's other pending changes (they were proposed against the version it replaces). Raises
+        InvalidTransition if another change was applied since it was proposed."""
+
     def propose(person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         """Apply the scope's first policy at once (returns None), or open a policy-change request
         approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy
@@ -192,6 +253,10 @@ class IApprovalService(Interface):
 
     def may_cancel(request: ApprovalRequest, person: PersonId) -> bool:
         """Return whether ``person`` may withdraw ``request``: its uploader, or an owner of its project."""
+
+    def may_read(request: ApprovalRequest, person: PersonId) -> bool:
+        """Return whether ``person`` may read ``request``'s status: its uploader, anyone eligible to
+        decide on it, and the owners of its project (for a policy change: who manages its scope)."""
 
     def waiting_for(person: PersonId) -> list[ApprovalRequest]:
         """Return the verifying requests the person may still decide on, oldest first."""

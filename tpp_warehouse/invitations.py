@@ -8,7 +8,7 @@ they have already shown up.
 
 Usage::
 
-    invitations = InvitationService(session, settings, host)
+    invitations = request.find_service(IInvitationService, context=None)
     record = invitations.invite("ann", Scope.project("acme"), "bob", now)   # bob is told
     invitations.accept("bob", record.id, now)                               # bob may now be named
     invitations.accepted(Scope.project("acme"))                            # -> frozenset({"bob"})
@@ -17,11 +17,15 @@ Usage::
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Self
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from tpp_core import (
+    IAuditLog,
+    INotifier,
     InvalidInput,
     InvalidPolicy,
     NotFound,
@@ -33,19 +37,32 @@ from tpp_core import (
     ScopeKind,
 )
 
-from .audit import DatabaseAuditLog
 from .db import serialize
-from .interfaces import IInvitationService
+from .interfaces import IHost, IInvitationService
 from .models import InvitationRecord
-from .notifications import Outbox
-from .service import Service
 
 __all__ = ["InvitationService", "require_accepted"]
 
 
 @implementer(IInvitationService)
-class InvitationService(Service):
+class InvitationService:
     """Inviting, accepting and declining: see the module docstring."""
+
+    def __init__(self, session: Session, *, audit: IAuditLog, notifier: INotifier, host: IHost) -> None:
+        self._session = session
+        self._audit_log = audit
+        self._notifier = notifier
+        self._host = host
+
+    @classmethod
+    def create_service(cls, context: object, request: Any) -> Self:
+        """The pyramid_services factory: TPP's session, and the collaborators found by interface."""
+        return cls(
+            request.tpp_db,
+            audit=request.find_service(IAuditLog, context=None),
+            notifier=request.find_service(INotifier, context=None),
+            host=request.find_service(IHost, context=None),
+        )
 
     def invite(self, person: PersonId, scope: Scope, invitee: PersonId, at: datetime) -> InvitationRecord:
         if not self._host.may_manage(person, scope):
@@ -68,7 +85,7 @@ class InvitationService(Service):
         self._session.add(record)
         self._session.flush()
         self._audit(at, "tpp:invitation:sent", person, scope, invitee)
-        Outbox(self._session, at=at).tell({invitee}, f"invitation:{record.id}", "invited")
+        self._notifier.tell({invitee}, f"invitation:{record.id}", "invited", at)
         return record
 
     def accept(self, person: PersonId, invitation_id: int, at: datetime) -> InvitationRecord:
@@ -116,7 +133,7 @@ class InvitationService(Service):
         return record
 
     def _audit(self, at: datetime, kind: str, actor: PersonId, scope: Scope, invitee: PersonId) -> None:
-        DatabaseAuditLog(self._session).record(
+        self._audit_log.record(
             RecordAudit(at=at, kind=kind, actor=actor, subject=f"policy:{scope}", data={"person": invitee})
         )
 

@@ -6,7 +6,7 @@ back, and never lost for one that committed; the sender (Web Push through rq) re
 Usage::
 
     outbox = Outbox(session)
-    outbox.notify(action)                                   # a Notify action from a request
+    outbox.notify(action, at)                               # a Notify action from a request
     outbox.tell({"ann"}, "device:7", "device-enrolled", at) # anything else
 """
 
@@ -32,18 +32,17 @@ __all__ = ["Outbox"]
 class Outbox:
     """The ``tpp_notifications`` table, written through ``session``."""
 
-    def __init__(self, session: Session, *, at: datetime) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
-        self._at = at
 
-    def notify(self, action: Notify) -> None:
+    def notify(self, action: Notify, at: datetime) -> None:
         """Queue one notification per recipient of a request's Notify action."""
-        self.tell(action.recipients, f"request:{action.request_id}", action.reason.value)
+        self.tell(action.recipients, f"request:{action.request_id}", action.reason.value, at)
 
-    def tell(self, people: Iterable[PersonId], subject: str, reason: str) -> None:
+    def tell(self, people: Iterable[PersonId], subject: str, reason: str, at: datetime) -> None:
         """Queue a notification about ``subject`` (e.g. ``"device:7"``) for each person, once each."""
         for person in sorted(set(people)):
-            self._session.add(NotificationRecord(person=person, subject=subject, reason=reason, created_at=self._at))
+            self._session.add(NotificationRecord(person=person, subject=subject, reason=reason, created_at=at))
             # Tells the after-commit hook (tpp_warehouse.delivery) that there is something to send.
             self._session.info[OUTBOX_WRITTEN] = True
         self._session.flush()

@@ -4,7 +4,7 @@ later change is a request approved under the policy in force (invariant I5).
 
 Usage::
 
-    policies = PolicyService(session, settings, host)
+    policies = request.find_service(IPolicyService, context=None)
     policies.claim_default("acme", "ann", now)   # the policy in force, or the new "(Default)" one
     policies.propose("ann", Policy(scope=Scope.project("acme"), version=1, groups=...), now)  # -> None
     policies.propose("ann", <version 2>, now)   # -> the id of a policy-change request to approve
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any, Self
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,30 +23,37 @@ from zope.interface import implementer
 from tpp_core import (
     ApplyPolicy,
     ApprovalRequest,
+    Cancellation,
+    IAuditLog,
     InvalidPolicy,
     InvalidTransition,
     IPolicyStore,
+    IRequestStore,
     PermissionDenied,
     PersonId,
     Policy,
     PolicyChange,
     ProjectName,
+    RecordAudit,
     RequestId,
     Scope,
     default_policy,
     select_policy,
 )
 
-from .audit import DatabaseAuditLog
-from .effects import Effects, policy_applied
-from .interfaces import IHost, IPolicyService
-from .invitations import InvitationService, require_accepted
+from .interfaces import IEffects, IHost, IInvitationService, IPolicyService
+from .invitations import require_accepted
 from .models import PolicyRecord
-from .requests import RequestStore
-from .service import Service
+from .request_store import RequestStore
 from .settings import TPPSettings
 
 __all__ = ["PolicyService", "PolicyStore"]
+
+
+def _applied(policy: Policy, *, at: datetime, by: PersonId, request: RequestId | None) -> RecordAudit:
+    """The audit entry of a policy version coming into force (``request`` approved it, if any)."""
+    data = {"version": policy.version, "policy": policy.to_dict(), "approved_by": request}
+    return RecordAudit(at=at, kind="tpp:policy:applied", actor=by, subject=f"policy:{policy.scope}", data=data)
 
 
 @implementer(IPolicyStore)
@@ -118,12 +126,40 @@ class PolicyStore:
 
 
 @implementer(IPolicyService)
-class PolicyService(Service):
-    """Reading policies, and proposing them: see the module docstring."""
+class PolicyService:
+    """Reading policies, proposing them, and putting approved changes in force: see the module docstring."""
 
-    def __init__(self, session: Session, settings: TPPSettings, host: IHost) -> None:
-        super().__init__(session, settings, host)
-        self._store = PolicyStore(session)
+    def __init__(
+        self,
+        *,
+        store: PolicyStore,
+        requests: RequestStore,
+        invitations: IInvitationService,
+        effects: IEffects,
+        audit: IAuditLog,
+        settings: TPPSettings,
+        host: IHost,
+    ) -> None:
+        self._store = store
+        self._requests = requests
+        self._invitations = invitations
+        self._effects = effects
+        self._audit = audit
+        self._settings = settings
+        self._host = host
+
+    @classmethod
+    def create_service(cls, context: object, request: Any) -> Self:
+        """The pyramid_services factory: the stores and services it works with, found by interface."""
+        return cls(
+            store=request.find_service(IPolicyStore, context=None),
+            requests=request.find_service(IRequestStore, context=None),
+            invitations=request.find_service(IInvitationService, context=None),
+            effects=request.find_service(IEffects, context=None),
+            audit=request.find_service(IAuditLog, context=None),
+            settings=request.registry["tpp.settings"],
+            host=request.find_service(IHost, context=None),
+        )
 
     def current(self, scope: Scope) -> Policy | None:
         record = self._store.record(scope)
@@ -136,7 +172,7 @@ class PolicyService(Service):
         return self._store.versions(scope)
 
     def pending(self, scope: Scope) -> list[ApprovalRequest]:
-        return RequestStore(self._session).changing(scope.kind.value, scope.value)
+        return self._requests.changing(scope)
 
     def claim_default(self, project: ProjectName, by: PersonId, at: datetime) -> Policy | None:
         """The policy governing ``project``; if there is none, its default policy (its owners in the
@@ -150,21 +186,37 @@ class PolicyService(Service):
             return governing
         policy = default_policy(project, owners)
         self._store.add(policy, by=by, at=at, request_id=None)
-        DatabaseAuditLog(self._session).record(policy_applied(policy, at=at, by=by, request=None))
+        self._audit.record(_applied(policy, at=at, by=by, request=None))
         return policy
+
+    def apply(self, approved: ApprovalRequest, action: ApplyPolicy, at: datetime) -> None:
+        """Put the change ``approved`` in force, then withdraw the scope's other pending changes: they
+        were proposed against the version just replaced and could never apply, so they must not keep
+        asking approvers for a decision.
+
+        :raises InvalidTransition: if another change was applied since this one was proposed.
+        """
+        self._store.apply(action, at, approved.uploader)
+        self._audit.record(_applied(action.policy, at=at, by=approved.uploader, request=approved.id))
+        reason = f"superseded by version {action.policy.version} of the policy, approved in request {approved.id}"
+        for pending in self._requests.changing(action.policy.scope):
+            if pending.id != approved.id:
+                stale = self._requests.get(pending.id, lock=True)
+                actions = stale.handle(Cancellation(at=at, person=approved.uploader, reason=reason))
+                self._requests.save(stale)
+                self._effects.run(stale, actions, at)
 
     def propose(self, person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         if not self._host.may_manage(person, policy.scope):
             raise PermissionDenied(f"{person} may not set the policy of {policy.scope}")
-        current = self._store.record(policy.scope)
-        in_force = None if current is None else Policy.from_dict(current.document)
-        accepted = InvitationService(self._session, self._settings, self._host).accepted(policy.scope)
+        in_force = self.current(policy.scope)
+        accepted = self._invitations.accepted(policy.scope)
         require_accepted(policy, proposer=person, current=in_force, accepted=accepted)
-        if current is None or in_force is None:  # both or neither; spelled out for the type checker
+        if in_force is None:
             if policy.version != 1:
                 raise InvalidPolicy(f"the first policy of {policy.scope} must be version 1, not {policy.version}")
             self._store.add(policy, by=person, at=at, request_id=None)
-            DatabaseAuditLog(self._session).record(policy_applied(policy, at=at, by=person, request=None))
+            self._audit.record(_applied(policy, at=at, by=person, request=None))
             return None
         request, actions = ApprovalRequest.open(
             id=RequestId(secrets.token_hex(10)),
@@ -175,6 +227,6 @@ class PolicyService(Service):
             at=at,
             lifetime=self._settings.request_lifetime,
         )
-        RequestStore(self._session).add(request, current)
-        Effects(self._session, self._host, self._store, at=at).run(request, actions)
+        self._requests.add(request)
+        self._effects.run(request, actions, at)
         return request.id

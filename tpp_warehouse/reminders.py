@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .db import serialize
 from .models import NotificationRecord
 from .notifications import Outbox
-from .requests import RequestStore
+from .request_store import RequestStore
 
 __all__ = ["REMINDER", "remind"]
 
@@ -36,7 +36,7 @@ def remind(session: Session, at: datetime, interval: timedelta) -> int:
     """
     # Two ticks at once would both see a reminder as due; one at a time, the second sees the first's.
     serialize(session, "reminders")
-    outbox = Outbox(session, at=at)
+    outbox = Outbox(session)
     written = 0
     for request in RequestStore(session).verifying():
         if request.expires_at <= at:
@@ -49,7 +49,7 @@ def remind(session: Session, at: datetime, interval: timedelta) -> int:
         )
         last_asked: dict[str, datetime] = dict(session.execute(asked).all())
         due = {p for p in request.waiting_for if p not in last_asked or at - last_asked[p] >= interval}
-        outbox.tell(due, subject, REMINDER)
+        outbox.tell(due, subject, REMINDER, at)
         written += len(due)
     return written
 

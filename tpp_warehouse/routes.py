@@ -26,6 +26,7 @@ ROUTES = {
     "tpp.request.decide": "/requests/{request_id}/decide",
     "tpp.request.cancel": "/requests/{request_id}/cancel",
     "tpp.request.status": "/requests/{request_id}/status.json",
+    "tpp.release.status": "/releases/{project}/{version}/status.json",
     "tpp.policy": "/policies/{kind}/{value}",
     "tpp.invite": "/policies/{kind}/{value}/invitations",
     "tpp.invitation.accept": "/invitations/{invitation_id}/accept",

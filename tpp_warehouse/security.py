@@ -13,12 +13,12 @@ credential is the account password, so a password must never be enough to change
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pyramid.events import NewResponse
 
-from tpp_core import PermissionDenied, PersonId
+from tpp_core import IClock, PermissionDenied, PersonId
 
 from .csp import merge
 from .interfaces import IDeviceService, IHost
@@ -127,7 +127,9 @@ def _confirmed_now(request: Any) -> bool | None:
     """``request.tpp_confirmed``: whether this session is confirmed now, None without a session
     (pages show a signed-in person how to confirm)."""
     person = request.find_service(IHost, context=None).session_person(request)
-    return None if person is None else is_confirmed(request, PersonId(person), datetime.now(UTC))
+    if person is None:
+        return None
+    return is_confirmed(request, PersonId(person), request.find_service(IClock, context=None).now())
 
 
 def includeme(config: Any) -> None:

@@ -611,17 +611,16 @@ class TPPSettings:
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 problems.append(f"{key}: unknown setting{hint}; the known settings are {', '.join(_KNOWN)}")
         defaults = {f.name for f in fields(cls) if f.default is not MISSING}
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # raw (strings from an .ini file, or typed): __post_init__ parses them
         for setting in _SETTINGS:
             if setting.key in settings:
                 values[setting.field] = settings[setting.key]
             elif setting.field not in defaults:
                 problems.append(f"{setting.key}: is required; expected {setting.expected}")
-        parsed, more = _parse(values)
-        problems.extend(more)
         if problems:
-            raise SettingsError(*problems)
-        return cls(**parsed)
+            # No settings object can be built; the values are parsed only to report all that is wrong.
+            raise SettingsError(*problems, *_parse(values)[1])
+        return cls(**values)  # parsed once, in __post_init__
 
 
 def __dir__() -> list[str]:

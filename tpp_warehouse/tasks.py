@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from tpp_core import IClock
 
 from .delivery import Message, Pair, dispatch, message, push_jobs
 from .interfaces import IApprovalService, IDeviceService
@@ -103,8 +105,9 @@ def send_pushes(pairs: list[Pair], attempt: int = 0, *, registry: Any = None) ->
     if gone:
         with scripted(registry) as request:
             devices = request.find_service(IDeviceService, context=None)
+            at = request.find_service(IClock, context=None).now()
             for (pair, subscription, _push), error in gone:
-                devices.forget_subscription(pair[1], subscription, error.status, datetime.now(UTC))
+                devices.forget_subscription(pair[1], subscription, error.status, at)
             request.tm.commit()
     if deferred:
         [retry] = push_jobs(deferred, attempt + 1)
@@ -132,17 +135,19 @@ def tick(at: str | None = None, *, registry: Any = None) -> dict[str, int]:
     """Run the host's housekeeping, expire overdue requests, write due reminders, then dispatch
     every undelivered notification.
 
-    ``at`` (ISO 8601 with a timezone) is the time to act as of; None is now. Safe to run as often
-    as wanted, and twice at once: expiry and reminders each happen once.
+    ``at`` (ISO 8601 with a timezone) is the time to act as of; None is the registry's
+    :class:`~tpp_core.IClock` now. Safe to run as often as wanted, and twice at once: expiry and
+    reminders each happen once.
     """
     registry = job_registry(registry)
-    now = datetime.now(UTC) if at is None else datetime.fromisoformat(at)
-    if now.tzinfo is None:
+    given = None if at is None else datetime.fromisoformat(at)
+    if given is not None and given.tzinfo is None:
         raise ValueError(f"the time to act as of needs a timezone, got {at!r}")
     caught_up: dict[str, int] = {}
     for task in registry.get(HOUSEKEEPING, ()):
         caught_up.update(task(registry))
     with scripted(registry) as request:
+        now = request.find_service(IClock, context=None).now() if given is None else given
         expired = request.find_service(IApprovalService, context=None).expire_overdue(now)
         reminded = remind(request.tpp_db, now, registry["tpp.settings"].reminder_interval)
         request.tm.commit()

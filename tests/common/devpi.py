@@ -48,7 +48,7 @@ from tpp_devpi.serve import executable
 from tpp_warehouse.db import make_engine
 from tpp_warehouse.models import NotificationRecord, RequestRecord
 from tpp_warehouse.policies import PolicyStore
-from tpp_warehouse.requests import RequestStore
+from tpp_warehouse.request_store import RequestStore
 
 PASSWORD = "secret-password"
 #: devpi's own test fixtures use these: the server secret's derivation takes milliseconds, not ~10 s.

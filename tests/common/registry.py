@@ -1,5 +1,6 @@
 """A registry at the service level: people with authenticators, a clock, and TPP's services on one
-database session, so service tests read like the journeys they check::
+database session, wired by hand as ``tpp_warehouse.includeme`` wires them by interface, so service
+tests read like the journeys they check::
 
     registry = Registry(session)
     registry.enrol("lead", "cora", "bob", "dave")
@@ -16,14 +17,19 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tests.common.authenticator import SoftAuthenticator
+from tests.common.clock import FixedClock
 from tests.common.host import MemoryHost
-from tests.common.scenario import T0
 from tpp_core import ApprovalRequest, PersonId, Policy, ProjectName, ReleaseFile, RequestId, Scope, Verdict
 from tpp_warehouse.approvals import ApprovalService
+from tpp_warehouse.audit import DatabaseAuditLog
+from tpp_warehouse.challenges import ChallengeStore
 from tpp_warehouse.devices import DeviceService
+from tpp_warehouse.effects import Effects
 from tpp_warehouse.invitations import InvitationService
 from tpp_warehouse.models import DeviceRecord
-from tpp_warehouse.policies import PolicyService
+from tpp_warehouse.notifications import Outbox
+from tpp_warehouse.policies import PolicyService, PolicyStore
+from tpp_warehouse.request_store import RequestStore
 from tpp_warehouse.settings import TPPSettings
 
 ORIGIN = "http://localhost:6543"
@@ -38,19 +44,59 @@ SETTINGS = TPPSettings(
 class Registry:
     """TPP's services over one session, with one software authenticator per person."""
 
-    def __init__(self, session: Session, settings: TPPSettings = SETTINGS, host: MemoryHost | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: TPPSettings = SETTINGS,
+        host: MemoryHost | None = None,
+        clock: FixedClock | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
-        self.host = host or MemoryHost()
-        self.now: datetime = T0
-        self.devices = DeviceService(session, settings, self.host)
-        self.policies = PolicyService(session, settings, self.host)
-        self.invitations = InvitationService(session, settings, self.host)
-        self.approvals = ApprovalService(session, settings, self.host)
+        self.host = host = host or MemoryHost()
+        self.clock = clock or FixedClock()
+        audit, notifier = DatabaseAuditLog(session), Outbox(session)
+        requests, policies = RequestStore(session), PolicyStore(session)
+        challenges = ChallengeStore(session, lifetime=settings.challenge_lifetime)
+        effects = Effects(audit=audit, notifier=notifier, host=host)
+        self.devices = DeviceService(
+            session,
+            challenges=challenges,
+            policies=policies,
+            audit=audit,
+            notifier=notifier,
+            settings=settings,
+            host=host,
+        )
+        self.invitations = InvitationService(session, audit=audit, notifier=notifier, host=host)
+        self.policies = PolicyService(
+            store=policies,
+            requests=requests,
+            invitations=self.invitations,
+            effects=effects,
+            audit=audit,
+            settings=settings,
+            host=host,
+        )
+        self.approvals = ApprovalService(
+            requests=requests,
+            challenges=challenges,
+            devices=self.devices,
+            policies=self.policies,
+            effects=effects,
+            audit=audit,
+            settings=settings,
+            host=host,
+        )
         self.authenticators: dict[str, SoftAuthenticator] = {}
 
+    @property
+    def now(self) -> datetime:
+        """The registry's time: its clock's."""
+        return self.clock.now()
+
     def tick(self, delta: timedelta) -> None:
-        self.now += delta
+        self.clock.tick(delta)
 
     def enrol(self, *people: str, ready: bool = True) -> list[DeviceRecord]:
         """Give each person a first device; ``ready`` moves the clock past the cooldown."""

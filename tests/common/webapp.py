@@ -19,7 +19,7 @@ from pyramid.session import SignedCookieSessionFactory
 from zope.interface import implementer
 
 from tests.common.host import MemoryHost
-from tpp_core import PersonId
+from tpp_core import IClock, PersonId
 from tpp_warehouse.interfaces import IHost
 
 ORIGIN = "http://localhost:6543"
@@ -53,8 +53,9 @@ def _login(request: Any) -> HTTPSeeOther:
     return HTTPSeeOther(location=request.POST.get("next", "/"))
 
 
-def make_app(database_url: str, host: WebHost, **settings: Any) -> Any:
-    """The host app with TPP included, on TPP's tables at ``database_url``."""
+def make_app(database_url: str, host: WebHost, clock: IClock | None = None, /, **settings: Any) -> Any:
+    """The host app with TPP included, on TPP's tables at ``database_url``; with ``clock``, every
+    view and job reads the time from it instead of the system clock."""
     config = Configurator(
         settings={
             "tpp.database_url": database_url,
@@ -69,6 +70,8 @@ def make_app(database_url: str, host: WebHost, **settings: Any) -> Any:
     config.include("pyramid_services")
     config.include("tests.common.bodies")
     config.register_service(host, IHost)
+    if clock is not None:
+        config.register_service(clock, IClock)  # overrides the one tpp_warehouse registers
     config.add_route("login", "/login")
     config.add_view(_login, route_name="login", request_method="POST", require_csrf=False)
     config.include("tpp_warehouse")

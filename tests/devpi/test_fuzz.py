@@ -25,7 +25,7 @@ pytestmark = pytest.mark.service
 
 SEED = 20260101
 ROUNDS = 300
-EXTRA_ROUTES = ("/login", "/logout", "/releases/{project}/{version}/status.json", "/static/tpp.css")
+EXTRA_ROUTES = ("/login", "/logout", "/static/tpp.css")
 SEGMENTS = [
     "x",
     "0",

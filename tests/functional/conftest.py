@@ -2,7 +2,8 @@
 database (SQLite and PostgreSQL), with software authenticators instead of a browser.
 
 The host app is built once per module (and backend) on the module's database URL; each test gets a
-fresh migrated database at that URL, a reset host and a new WebTest client (no cookies).
+fresh migrated database at that URL, a reset host, the app's clock back at ``T0`` and a new WebTest
+client (no cookies).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import fields
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,8 +18,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
+from tests.common.clock import FixedClock
 from tests.common.databases import Slot
 from tests.common.registry import ORIGIN, Registry
+from tests.common.scenario import T0
 from tests.common.webapp import WebHost, make_app
 
 
@@ -43,15 +45,28 @@ def host(module_host: WebHost) -> WebHost:
 
 
 @pytest.fixture(scope="module")
-def module_app(migrated_database: Slot, module_host: WebHost) -> Iterator[Any]:
+def module_clock() -> FixedClock:
+    """The clock the module's app reads; :func:`clock` sets it back to ``T0`` for every test."""
+    return FixedClock()
+
+
+@pytest.fixture
+def clock(module_clock: FixedClock) -> FixedClock:
+    """The app's clock, at ``T0``; the ``registry`` fixture moves it with its own time."""
+    module_clock.set(T0)
+    return module_clock
+
+
+@pytest.fixture(scope="module")
+def module_app(migrated_database: Slot, module_host: WebHost, module_clock: FixedClock) -> Iterator[Any]:
     """The host app (a WSGI router) with the default settings, built once per module and backend."""
-    router = make_app(migrated_database.url, module_host)
+    router = make_app(migrated_database.url, module_host, module_clock)
     yield router
     router.registry["tpp.engine"].dispose()
 
 
 @pytest.fixture
-def app(engine: Engine, host: WebHost, module_app: Any) -> Iterator[TestApp]:
+def app(engine: Engine, host: WebHost, clock: FixedClock, module_app: Any) -> Iterator[TestApp]:
     """The host app on a fresh migrated database; requests come from http://localhost:6543."""
     yield TestApp(module_app, extra_environ={"HTTP_HOST": "localhost:6543"})
     # The next test's database replaces this one: close the connections to it now.
@@ -59,12 +74,12 @@ def app(engine: Engine, host: WebHost, module_app: Any) -> Iterator[TestApp]:
 
 
 @pytest.fixture
-def app_with(engine: Engine, host: WebHost) -> Iterator[Callable[..., TestApp]]:
+def app_with(engine: Engine, host: WebHost, clock: FixedClock) -> Iterator[Callable[..., TestApp]]:
     """Build the host app with other settings, for this test alone; its connections close after it."""
     routers: list[Any] = []
 
     def build(**settings: str) -> TestApp:
-        routers.append(make_app(engine.url.render_as_string(hide_password=False), host, **settings))
+        routers.append(make_app(engine.url.render_as_string(hide_password=False), host, clock, **settings))
         return TestApp(routers[-1], extra_environ={"HTTP_HOST": "localhost:6543"})
 
     yield build
@@ -73,13 +88,12 @@ def app_with(engine: Engine, host: WebHost) -> Iterator[Callable[..., TestApp]]:
 
 
 @pytest.fixture
-def registry(engine: Engine, host: WebHost) -> Iterator[Registry]:
+def registry(engine: Engine, host: WebHost, clock: FixedClock) -> Iterator[Registry]:
     """Direct access to the services, for setting up what the pages then show; call
-    ``registry.session.commit()`` before the app reads it."""
+    ``registry.session.commit()`` before the app reads it. It shares the app's clock, so
+    ``registry.tick`` moves the app's time too."""
     with Session(engine) as session:
-        registry = Registry(session, host=host)
-        registry.now = datetime.now(UTC)  # the app reads the wall clock
-        yield registry
+        yield Registry(session, host=host, clock=clock)
 
 
 def login(app: TestApp, person: str, registry: Registry | None = None) -> None:

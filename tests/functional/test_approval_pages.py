@@ -215,7 +215,7 @@ def test_the_whole_journey(world: World, app: TestApp) -> None:
     assert state(page) == "approved"
     assert missing(page) == []
     assert not can_decide(page)
-    seats = {row[0]: row[3] for row in table(page, "groups")}
+    seats = {row[0]: row[4] for row in table(page, "groups")}
     assert seats == {"lead": "lead", "core-team": "cora", "company": "dave"}
 
     # A rejection of the next release stops it, and its files are purged.

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from webtest import TestApp
 
+from tests.common.clock import FixedClock
 from tests.common.host import MemoryHost
 from tests.common.registry import Registry
 from tests.common.scenario import group
@@ -166,8 +167,9 @@ def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[Wo
     settings = storage or {"files": str(files), "tpp.quarantine.url": str(quarantine)}
     router = make_app(database_url, tokens={TOKEN: "ci"}, **settings)
     with Session(engine) as session:
-        registry = Registry(session, host=MemoryHost(owners_of={"acme": {"lead"}, "beta": {"lead"}}))
-        registry.now = datetime.now(UTC)
+        host = MemoryHost(owners_of={"acme": {"lead"}, "beta": {"lead"}})
+        # The host's upload capture reads the wall clock.
+        registry = Registry(session, host=host, clock=FixedClock(datetime.now(UTC)))
         yield World(TestApp(router, extra_environ={"HTTP_HOST": "localhost:6543"}), registry, engine, files, quarantine)
     router.registry["host.engine"].dispose()
     engine.dispose()

@@ -15,16 +15,14 @@ strictly by :mod:`tpp_warehouse.forms`, which names the field that is wrong (inv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from tpp_core import (
-    ApprovalGroup,
     ApprovalRequest,
+    IClock,
     InvalidInput,
     NotFound,
     PolicyChange,
@@ -36,23 +34,10 @@ from tpp_core import (
 from tpp_warehouse.forms import ceremony_answer, json_object, optional_text, required_text
 from tpp_warehouse.interfaces import IApprovalService, IDeviceService, IInvitationService
 from tpp_warehouse.security import confirmed_person, session_person
-from tpp_warehouse.views.display import when
 
 __all__ = ["ApprovalViews"]
 
 _TEMPLATES = "tpp_warehouse:templates/tpp/"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupRow:
-    """One approval group as the pages show it."""
-
-    name: str
-    seats: int
-    members: list[str]
-    excluded: list[str]
-    exclude_uploader: bool
-    filled_by: list[str]
 
 
 @view_defaults(require_csrf=True)
@@ -61,6 +46,7 @@ class ApprovalViews:
 
     def __init__(self, request: Any) -> None:
         self.request = request
+        self.clock = request.find_service(IClock, context=None)
         self.person = session_person(request)
         self.approvals = request.find_service(IApprovalService, context=None)
         self.devices = request.find_service(IDeviceService, context=None)
@@ -83,7 +69,7 @@ class ApprovalViews:
         subject = approval.subject
         eligible = verifying and self.person in approval.waiting_for
         # An eligible person whose devices are all still cooling down is told when, not offered a button.
-        ready = eligible and bool(self.devices.usable(self.person, datetime.now(UTC)))
+        ready = eligible and bool(self.devices.usable(self.person, self.clock.now()))
         return {
             **_summary(approval),
             "messages": self.request.session.pop_flash(),
@@ -94,11 +80,10 @@ class ApprovalViews:
             "policy_scope": str(approval.policy.scope),
             "files": () if isinstance(subject, PolicyChange) else subject.files,
             "proposed": _proposed(approval),
-            "groups": _groups(approval.policy.groups, approval.quorum.seats),
+            "groups": approval.policy.groups,
+            "seats": approval.quorum.seats,
             "missing": [str(shortfall) for shortfall in approval.quorum.missing] if verifying else [],
-            "decisions": [
-                {"person": d.person, "verdict": d.verdict.value, "at": when(d.at)} for d in approval.decisions
-            ],
+            "decisions": [{"person": d.person, "verdict": d.verdict.value, "at": d.at} for d in approval.decisions],
             "may_decide": ready,
             "device_needed": eligible and not ready,
             "may_cancel": verifying and self.approvals.may_cancel(approval, self.person),
@@ -109,7 +94,7 @@ class ApprovalViews:
         """Start the WebAuthn assertion bound to this request's manifest, this person and verdict."""
         body = json_object(self.request)
         verdict = _verdict(body)
-        ceremony = self.approvals.begin_decision(self._request_id(), self.person, verdict, datetime.now(UTC))
+        ceremony = self.approvals.begin_decision(self._request_id(), self.person, verdict, self.clock.now())
         return {"id": ceremony.id, "options": ceremony.options}
 
     @view_config(route_name="tpp.request.decide", request_method="POST", renderer="json")
@@ -119,13 +104,13 @@ class ApprovalViews:
         verdict = _verdict(body)
         ceremony = ceremony_answer(body, "ceremony")
         reason = optional_text(body, "reason")
-        approval = self.approvals.decide(self._request_id(), self.person, verdict, ceremony, datetime.now(UTC), reason)
+        approval = self.approvals.decide(self._request_id(), self.person, verdict, ceremony, self.clock.now(), reason)
         return {"state": approval.state.value, "quorum": str(approval.quorum)}
 
     @view_config(route_name="tpp.request.cancel", request_method="POST")
     def cancel(self) -> HTTPSeeOther:
         """Withdraw a verifying request (its uploader or an owner); its files are purged."""
-        at = datetime.now(UTC)
+        at = self.clock.now()
         approval = self.approvals.cancel(self._request_id(), confirmed_person(self.request, at), at)
         self.request.session.flash("The request was withdrawn and its files deleted.")
         return HTTPSeeOther(location=self.request.route_path("tpp.request", request_id=approval.id))
@@ -152,8 +137,8 @@ def _summary(approval: ApprovalRequest) -> dict[str, Any]:
         "project": project,
         "version": version,
         "uploader": approval.uploader,
-        "opened": when(approval.opened_at),
-        "expires": when(approval.expires_at),
+        "opened": approval.opened_at,
+        "expires": approval.expires_at,
     }
 
 
@@ -164,22 +149,8 @@ def _proposed(approval: ApprovalRequest) -> dict[str, Any] | None:
     return {
         "scope": str(proposed.scope),
         "version": proposed.version,
-        "groups": _groups(proposed.groups, {}),
+        "groups": proposed.groups,
     }
-
-
-def _groups(groups: tuple[ApprovalGroup, ...], seats: Any) -> list[GroupRow]:
-    return [
-        GroupRow(
-            name=g.name,
-            seats=g.seats,
-            members=sorted(g.members),
-            excluded=sorted(g.excluded),
-            exclude_uploader=g.exclude_uploader,
-            filled_by=list(seats.get(g.name, ())),
-        )
-        for g in groups
-    ]
 
 
 def _verdict(body: dict[str, Any]) -> Verdict:

@@ -13,11 +13,11 @@ A person with no device yet is sent to the devices page: enrolling a first devic
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pyramid.view import view_config, view_defaults
 
+from tpp_core import IClock
 from tpp_warehouse.forms import ceremony_answer, json_object
 from tpp_warehouse.interfaces import IDeviceService
 from tpp_warehouse.security import is_confirmed, remember_confirmation, session_person
@@ -49,6 +49,7 @@ class ConfirmationViews:
 
     def __init__(self, request: Any) -> None:
         self.request = request
+        self.clock = request.find_service(IClock, context=None)
         self.person = session_person(request)
         self.devices = request.find_service(IDeviceService, context=None)
         self.prefix = request.registry["tpp.settings"].route_prefix
@@ -60,13 +61,13 @@ class ConfirmationViews:
         return {
             "next": next_page,
             "has_devices": bool(self.devices.devices(self.person)),
-            "confirmed": is_confirmed(self.request, self.person, datetime.now(UTC)),
+            "confirmed": is_confirmed(self.request, self.person, self.clock.now()),
         }
 
     @view_config(route_name="tpp.confirm.begin", request_method="POST", renderer="json")
     def begin(self) -> dict[str, str]:
         """The assertion ceremony over the person's devices."""
-        ceremony = self.devices.begin_confirmation(self.person, datetime.now(UTC))
+        ceremony = self.devices.begin_confirmation(self.person, self.clock.now())
         return {"id": ceremony.id, "options": ceremony.options}
 
     @view_config(route_name="tpp.confirm.finish", request_method="POST", renderer="json")
@@ -74,7 +75,7 @@ class ConfirmationViews:
         """Verify the assertion; the session is then confirmed with that device."""
         body = json_object(self.request)
         ceremony = ceremony_answer(body, "ceremony")
-        at = datetime.now(UTC)
+        at = self.clock.now()
         device = self.devices.finish_confirmation(self.person, ceremony, at)
         remember_confirmation(self.request, self.person, device.id, at)
         return {"next": safe_next(body.get("next"), self.prefix) or self.request.route_path("tpp.requests")}

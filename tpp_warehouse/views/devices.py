@@ -20,14 +20,12 @@ needs a session confirmed with a device (:func:`~tpp_warehouse.security.confirme
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import Enrolment, InvalidInput, may_approve, person_id
-from tpp_warehouse.devices import as_core_device
+from tpp_core import Enrolment, IClock, InvalidInput, person_id
 from tpp_warehouse.forms import ceremony_answer, json_object, record_id, required_field, required_text
 from tpp_warehouse.interfaces import IDeviceService
 from tpp_warehouse.security import confirmed_person, remember_confirmation, session_person
@@ -50,15 +48,15 @@ class DeviceViews:
 
     def __init__(self, request: Any) -> None:
         self.request = request
+        self.clock = request.find_service(IClock, context=None)
         self.person = session_person(request)
         self.devices = request.find_service(IDeviceService, context=None)
 
     @view_config(route_name="tpp.devices", request_method="GET", renderer="tpp_warehouse:templates/tpp/devices.jinja2")
     def page(self) -> dict[str, Any]:
         """The person's devices, oldest first, with when each may approve."""
-        now = datetime.now(UTC)
+        now = self.clock.now()
         settings = self.request.registry["tpp.settings"]
-        cooldown = settings.device_cooldown
         devices = self.devices.devices(self.person)
         return {
             "messages": self.request.session.pop_flash(),
@@ -71,9 +69,9 @@ class DeviceViews:
                 {
                     "id": d.id,
                     "name": d.name,
-                    "enrolled": when(d.enrolled_at),
-                    "may_approve": may_approve(as_core_device(d), at=now, cooldown=cooldown),
-                    "ready": when(d.enrolled_at + cooldown),
+                    "enrolled": d.enrolled_at,
+                    "may_approve": self.devices.may_approve(d, now),
+                    "ready": self.devices.ready_at(d),
                     "admitted": ADMITTED.get(d.enrolment, d.enrolment),
                     "notifications": d.push_subscription is not None,
                 }
@@ -84,7 +82,7 @@ class DeviceViews:
     @view_config(route_name="tpp.devices.begin", request_method="POST", renderer="json")
     def begin(self) -> dict[str, Any]:
         """Start enrolling this device; a second device must be vouched for by one already enrolled."""
-        registration, vouch = self.devices.begin_enrolment(self.person, datetime.now(UTC))
+        registration, vouch = self.devices.begin_enrolment(self.person, self.clock.now())
         return {
             "registration": {"id": registration.id, "options": registration.options},
             "vouch": None if vouch is None else {"id": vouch.id, "options": vouch.options},
@@ -97,7 +95,7 @@ class DeviceViews:
         name = required_text(body, "name")
         registration = ceremony_answer(body, "registration")
         vouch = None if body.get("vouch") is None else ceremony_answer(body, "vouch")
-        at = datetime.now(UTC)
+        at = self.clock.now()
         record = self.devices.finish_enrolment(self.person, name, registration, vouch, at)
         remember_confirmation(self.request, self.person, record.id, at)  # the session proved this device
         return {"device": {"id": record.id, "name": record.name}}
@@ -105,7 +103,7 @@ class DeviceViews:
     @view_config(route_name="tpp.devices.rename", request_method="POST")
     def rename(self) -> HTTPSeeOther:
         """Rename one of the person's devices from the page's form."""
-        at = datetime.now(UTC)
+        at = self.clock.now()
         person = confirmed_person(self.request, at)
         record = self.devices.rename(person, self._device_id(), self.request.POST.get("name"), at)
         self.request.session.flash(f"Renamed to “{record.name}”.")
@@ -114,7 +112,7 @@ class DeviceViews:
     @view_config(route_name="tpp.devices.remove", request_method="POST")
     def remove(self) -> HTTPSeeOther:
         """Remove one of the person's devices, at once."""
-        at = datetime.now(UTC)
+        at = self.clock.now()
         self.devices.remove(confirmed_person(self.request, at), self._device_id(), at)
         self.request.session.flash("The device was removed; it can no longer approve.")
         return HTTPSeeOther(location=self.request.route_path("tpp.devices"))
@@ -122,7 +120,7 @@ class DeviceViews:
     @view_config(route_name="tpp.recover", request_method="POST")
     def recover(self) -> HTTPSeeOther:
         """Vouch for someone who lost every device: they may enrol one new device (which replaces those)."""
-        at = datetime.now(UTC)
+        at = self.clock.now()
         voucher = confirmed_person(self.request, at)
         record = self.devices.recover(
             voucher,
@@ -143,7 +141,7 @@ class DeviceViews:
         body = json_object(self.request)
         if "subscription" not in body:
             raise InvalidInput('"subscription" is missing; send null to turn notifications off')
-        at = datetime.now(UTC)
+        at = self.clock.now()
         record = self.devices.subscribe(confirmed_person(self.request, at), self._device_id(), body["subscription"], at)
         return {"device": {"id": record.id, "name": record.name, "notifications": record.push_subscription is not None}}
 

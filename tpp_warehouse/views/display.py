@@ -1,10 +1,21 @@
-"""How the pages show values."""
+"""How the pages show values: one format for times, in Python (:func:`when`) and in every template
+(the ``tpp_time`` filter, which wraps it in a ``<time>`` element that machines can read too)::
+
+    <td>{{ request.opened_at | tpp_time }}</td>
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["when"]
+from markupsafe import Markup
+from pyramid_jinja2 import ENV_CONFIG_PHASE, IJinja2Environment
+
+__all__ = ["includeme", "time_element", "when"]
+
+#: The filter's name in the templates; prefixed, because a host's environment has filters of its own.
+FILTER = "tpp_time"
 
 
 def when(moment: datetime) -> str:
@@ -18,3 +29,21 @@ def when(moment: datetime) -> str:
     if moment.utcoffset() is None:
         raise ValueError(f"refusing to show a naive time: {moment!r}")
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def time_element(moment: datetime) -> Markup:
+    """The ``tpp_time`` filter: :func:`when` in a ``<time>`` element with the exact time.
+
+    >>> time_element(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    Markup('<time datetime="2026-01-02T03:04:05+00:00">2026-01-02 03:04:05 UTC</time>')
+    """
+    text = when(moment)  # refuses a naive time first
+    return Markup('<time datetime="{}">{}</time>').format(moment.astimezone(UTC).isoformat(), text)
+
+
+def includeme(config: Any) -> None:
+    def add_filter() -> None:
+        # The environment exists once pyramid_jinja2's own action ran (or the host committed it).
+        config.registry.getUtility(IJinja2Environment, name=".jinja2").filters[FILTER] = time_element
+
+    config.action(("tpp.jinja2.filter", FILTER), add_filter, order=ENV_CONFIG_PHASE + 1)

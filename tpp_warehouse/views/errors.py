@@ -27,6 +27,9 @@ from tpp_warehouse.webauthn import WebAuthnRejected
 
 __all__ = ["STATUS", "tpp_error"]
 
+#: The routes CI polls: their errors are JSON whatever the caller accepts.
+_STATUS_ROUTES = frozenset({"tpp.request.status", "tpp.release.status"})
+
 #: The answer to each kind of error; the first matching class wins.
 STATUS: tuple[tuple[type[TPPError], int, str], ...] = (
     (NotFound, 404, "Not found"),
@@ -48,7 +51,7 @@ def wants_json(request: Any) -> bool:
     return bool(
         request.content_type == "application/json"
         or "application/json" in str(request.accept)
-        or (route is not None and route.name == "tpp.request.status")
+        or (route is not None and route.name in _STATUS_ROUTES)
     )
 
 

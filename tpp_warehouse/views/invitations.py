@@ -8,13 +8,12 @@ that need a session confirmed with a device (I3) and a CSRF token, and redirect 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import person_id
+from tpp_core import IClock, person_id
 from tpp_warehouse.forms import record_id, required_field
 from tpp_warehouse.interfaces import IInvitationService
 from tpp_warehouse.security import confirmed_person
@@ -29,7 +28,7 @@ class InvitationViews:
 
     def __init__(self, request: Any) -> None:
         self.request = request
-        self.at = datetime.now(UTC)
+        self.at = request.find_service(IClock, context=None).now()
         self.person = confirmed_person(request, self.at)  # a password alone invites or accepts nobody
         self.invitations = request.find_service(IInvitationService, context=None)
 

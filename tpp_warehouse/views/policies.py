@@ -12,13 +12,12 @@ Bad input (not JSON, a malformed or unsatisfiable policy, another scope) re-rend
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import InvalidInput, InvalidPolicy, NotFound, PersonId, Policy, Scope, ScopeKind
+from tpp_core import IClock, InvalidInput, InvalidPolicy, NotFound, PersonId, Policy, Scope, ScopeKind
 from tpp_warehouse.interfaces import IHost, IInvitationService, IPolicyService
 from tpp_warehouse.security import confirmed_person, session_person
 
@@ -92,6 +91,7 @@ class PolicyViews:
 
     def __init__(self, request: Any) -> None:
         self.request = request
+        self.clock = request.find_service(IClock, context=None)
         self.policies = request.find_service(IPolicyService, context=None)
         self.host = request.find_service(IHost, context=None)
         self.invitations = request.find_service(IInvitationService, context=None)
@@ -107,7 +107,7 @@ class PolicyViews:
 
     @view_config(request_method="POST", require_csrf=True)
     def propose(self) -> Any:
-        at = datetime.now(UTC)
+        at = self.clock.now()
         person = confirmed_person(self.request, at)  # a password alone proposes nothing
         scope = parse_scope(self.request.matchdict["kind"], self.request.matchdict["value"])
         field = self.request.POST.get("policy", "")

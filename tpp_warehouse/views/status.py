@@ -5,9 +5,18 @@ the token it uploaded with::
 
     curl -fsS -u __token__:$TOKEN https://registry.example/tpp/requests/<id>/status.json
 
-It answers the request's uploader, anyone eligible to decide on it, and the project's owners (for a
-policy change: the people who manage its scope); anyone else, or no credential, gets a 403. Every
-answer, errors included, is JSON and ``Cache-Control: no-store``.
+It answers whoever :meth:`~tpp_warehouse.interfaces.IApprovalService.may_read` the request (its
+uploader, anyone eligible to decide on it, the project's owners; for a policy change, the people who
+manage its scope); anyone else, or no credential, gets a 403. Every answer, errors included, is JSON
+and ``Cache-Control: no-store``.
+
+An uploader who knows only the release finds its newest request by name and version (the answer to
+a devpi upload names this address)::
+
+    curl -fsSL -u ci:$PASSWORD https://registry.example/tpp/releases/acme/1.0/status.json
+
+which redirects to that request's status JSON for the same people; anyone else gets a 404, so it
+does not tell who uploaded what.
 """
 
 from __future__ import annotations
@@ -17,11 +26,19 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import ApprovalRequest, PermissionDenied, PersonId, Release, RequestId, canonicalize_project
-from tpp_warehouse.interfaces import IApprovalService, IHost
+from tpp_core import ApprovalRequest, NotFound, PermissionDenied, PersonId, Release, RequestId, canonicalize_project
+from tpp_warehouse.interfaces import IApprovalService
 from tpp_warehouse.security import credential_person, session_person
 
 __all__ = ["HistoryViews", "StatusViews", "status_document"]
+
+
+def _reader(request: Any) -> PersonId:
+    """Who sent the credential. :raises PermissionDenied: without one."""
+    person = credential_person(request)
+    if person is None:
+        raise PermissionDenied("send a credential of the registry (e.g. the upload token) to read this status")
+    return person
 
 
 def status_document(request: ApprovalRequest, url: str) -> dict[str, Any]:
@@ -49,35 +66,38 @@ def status_document(request: ApprovalRequest, url: str) -> dict[str, Any]:
     return document
 
 
-@view_defaults(route_name="tpp.request.status", renderer="json", request_method="GET")
+@view_defaults(renderer="json", request_method="GET")
 class StatusViews:
     """The status JSON of one request, for any credential the host accepts (tokens included)."""
 
     def __init__(self, request: Any) -> None:
         self.request = request
         self.approvals = request.find_service(IApprovalService, context=None)
-        self.host = request.find_service(IHost, context=None)
 
-    @view_config()
+    @view_config(route_name="tpp.request.status")
     def status(self) -> dict[str, Any]:
         self.request.response.headers["Cache-Control"] = "no-store"
-        person = credential_person(self.request)
-        if person is None:
-            raise PermissionDenied("send a credential of the registry (e.g. the upload token) to read this status")
+        person = _reader(self.request)
         request_id = RequestId(self.request.matchdict["request_id"])
         approval = self.approvals.get(request_id)
-        if not self._may_read(person, approval):
+        if not self.approvals.may_read(approval, person):
             raise PermissionDenied(
                 f"{person} is neither the uploader, an approver nor an owner of request {request_id}"
             )
         return status_document(approval, self.request.route_url("tpp.request", request_id=approval.id))
 
-    def _may_read(self, person: PersonId, approval: ApprovalRequest) -> bool:
-        if person == approval.uploader or person in approval.eligible:
-            return True
-        if isinstance(approval.subject, Release):
-            return person in self.host.owners(approval.subject.project)
-        return bool(self.host.may_manage(person, approval.subject.proposed.scope))
+    @view_config(route_name="tpp.release.status")
+    def release(self) -> HTTPSeeOther:
+        """Redirect to the status JSON of the newest request of the project's version."""
+        person = _reader(self.request)
+        project, version = canonicalize_project(self.request.matchdict["project"]), self.request.matchdict["version"]
+        for approval in self.approvals.history(project):
+            subject = approval.subject
+            if isinstance(subject, Release) and subject.version == version:
+                if self.approvals.may_read(approval, person):
+                    return HTTPSeeOther(location=self.request.route_url("tpp.request.status", request_id=approval.id))
+                break
+        raise NotFound(f"no request of {project} {version[:80]} that you uploaded, may decide on or own")
 
 
 @view_defaults(route_name="tpp.history", renderer="tpp_warehouse:templates/tpp/history.jinja2", request_method="GET")

@@ -282,7 +282,7 @@ class TestEnd:
     def test_expiry_before_the_deadline_is_refused(self) -> None:
         s = Scenario.release(two_maintainers())
         s.tick(LIFETIME - timedelta(seconds=1))
-        with pytest.raises(InvalidTransition, match="not due to expire before 2026-01-08T12:00:00\\+00:00"):
+        with pytest.raises(InvalidInput, match="not due to expire before 2026-01-08T12:00:00\\+00:00"):
             s.expire()
         assert s.request.state is RequestState.VERIFYING
 

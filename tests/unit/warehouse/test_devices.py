@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,13 +19,13 @@ from zope.interface.verify import verifyClass
 from tests.common.authenticator import SoftAuthenticator
 from tests.common.encoding import b64u_decode
 from tests.common.host import MemoryHost
-from tests.common.registry import ORIGIN, SETTINGS
+from tests.common.registry import ORIGIN, SETTINGS, Registry
 from tests.common.scenario import T0
 from tpp_core import Device, EnrolmentRefused, InvalidInput, NotFound, PersonId
 from tpp_warehouse.audit import DatabaseAuditLog
 from tpp_warehouse.challenges import Ceremony
 from tpp_warehouse.devices import DeviceService, as_core_device
-from tpp_warehouse.interfaces import IDeviceService, IHost
+from tpp_warehouse.interfaces import IDeviceService
 from tpp_warehouse.models import AuditRecord, ChallengeRecord, DeviceRecord, NotificationRecord
 from tpp_warehouse.settings import TPPSettings
 from tpp_warehouse.webauthn import WebAuthnRejected
@@ -44,7 +43,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def service(session: Session) -> DeviceService:
-    return DeviceService(session, SETTINGS, MemoryHost())
+    return Registry(session, SETTINGS, MemoryHost()).devices
 
 
 def answers(
@@ -108,20 +107,6 @@ def entries(session: Session) -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_implements_the_interface() -> None:
     assert verifyClass(IDeviceService, DeviceService)
-
-
-def test_create_service_resolves_its_collaborators(session: Session) -> None:
-    host = MemoryHost()
-    looked_up: list[tuple[object, object]] = []
-
-    def find_service(iface: object, context: object) -> MemoryHost:
-        looked_up.append((iface, context))
-        return host
-
-    request = SimpleNamespace(tpp_db=session, registry={"tpp.settings": SETTINGS}, find_service=find_service)
-    service = DeviceService.create_service(None, request)
-    assert looked_up == [(IHost, None)]
-    assert enrol(service, SoftAuthenticator(), ANN, "Phone", T0).person == ANN
 
 
 def test_as_core_device(service: DeviceService) -> None:
@@ -378,7 +363,7 @@ def test_any_configured_origin_is_accepted(session: Session) -> None:
         origins=(ORIGIN, "http://app.localhost:8080"),
         registry_name="https://registry.example",
     )
-    service = DeviceService(session, settings, MemoryHost())
+    service = Registry(session, settings, MemoryHost()).devices
     phone_dev = SoftAuthenticator()
     registration, _ = answers(service, phone_dev, ANN, T0, origin="http://app.localhost:8080")
     service.finish_enrolment(ANN, "Phone", registration, None, T0)
@@ -552,7 +537,7 @@ def ann_approves_acme(session: Session) -> None:
 
 
 def test_a_co_owners_voucher_recovers_a_person_who_lost_every_device(session: Session) -> None:
-    service = DeviceService(session, SETTINGS, recovery_host())
+    service = Registry(session, SETTINGS, recovery_host()).devices
     ann_approves_acme(session)
     lost = enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
     grant = service.recover(PersonId("lead"), ANN, LATER)
@@ -583,7 +568,7 @@ def test_a_co_owners_voucher_recovers_a_person_who_lost_every_device(session: Se
 
 
 def test_a_new_recovery_voucher_ends_the_unused_one(session: Session) -> None:
-    service = DeviceService(session, SETTINGS, recovery_host())
+    service = Registry(session, SETTINGS, recovery_host()).devices
     ann_approves_acme(session)
     enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
     first = service.recover(PersonId("lead"), ANN, T0)
@@ -596,7 +581,7 @@ def test_a_new_recovery_voucher_ends_the_unused_one(session: Session) -> None:
 
 
 def test_a_recovery_voucher_expires(session: Session) -> None:
-    service = DeviceService(session, SETTINGS, recovery_host())
+    service = Registry(session, SETTINGS, recovery_host()).devices
     ann_approves_acme(session)
     phone = enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
     service.remove(ANN, phone.id, T0)
@@ -616,7 +601,7 @@ def test_a_recovery_voucher_expires(session: Session) -> None:
 def test_only_a_co_owner_or_the_admin_may_vouch(session: Session, voucher: str, message: str) -> None:
     from tpp_core import PermissionDenied
 
-    service = DeviceService(session, SETTINGS, recovery_host())
+    service = Registry(session, SETTINGS, recovery_host()).devices
     ann_approves_acme(session)
     enrol(service, SoftAuthenticator(), ANN, "Phone", T0)
     before = Snapshot.of(session)
@@ -674,7 +659,7 @@ def test_devices_lists_one_persons_devices_oldest_first(service: DeviceService) 
 def test_the_audit_chain_verifies_after_a_sequence(engine: Engine) -> None:
     phone_dev = SoftAuthenticator()
     with Session(engine) as session, session.begin():
-        service = DeviceService(session, SETTINGS, MemoryHost())
+        service = Registry(session, SETTINGS, MemoryHost()).devices
         phone = enrol(service, phone_dev, ANN, "Phone", T0)
         key = enrol(service, SoftAuthenticator(), ANN, "Key", LATER, voucher_dev=phone_dev)
         with pytest.raises(EnrolmentRefused):
@@ -708,7 +693,7 @@ def test_two_first_devices_at_once_admit_one_on_postgresql(postgresql_engine: En
     host = MemoryHost()
     answers = []
     with Session(postgresql_engine) as session, session.begin():
-        service = DeviceService(session, SETTINGS, host)
+        service = Registry(session, SETTINGS, host).devices
         for _ in range(2):
             registration, vouch = service.begin_enrolment(ANN, T0)
             assert vouch is None
@@ -722,7 +707,7 @@ def test_two_first_devices_at_once_admit_one_on_postgresql(postgresql_engine: En
         try:
             with Session(postgresql_engine) as session, session.begin():
                 outcomes.append(
-                    DeviceService(session, SETTINGS, host).finish_enrolment(ANN, f"d{n}", answers[n], None, T0)
+                    Registry(session, SETTINGS, host).devices.finish_enrolment(ANN, f"d{n}", answers[n], None, T0)
                 )
         except EnrolmentRefused as refused:
             outcomes.append(refused)
@@ -735,4 +720,4 @@ def test_two_first_devices_at_once_admit_one_on_postgresql(postgresql_engine: En
     assert sorted(type(o).__name__ for o in outcomes) == ["DeviceRecord", "EnrolmentRefused"]
     assert "already has a device" in str(next(o for o in outcomes if isinstance(o, EnrolmentRefused)))
     with Session(postgresql_engine) as session:
-        assert [d.enrolment for d in DeviceService(session, SETTINGS, host).devices(ANN)] == ["bootstrap"]
+        assert [d.enrolment for d in Registry(session, SETTINGS, host).devices.devices(ANN)] == ["bootstrap"]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from zope.interface.verify import verifyClass
 
 from tests.common.host import MemoryHost
-from tests.common.registry import SETTINGS
+from tests.common.registry import SETTINGS, Registry
 from tests.common.scenario import T0, group
 from tpp_core import InvalidInput, InvalidPolicy, NotFound, PermissionDenied, PersonId, Policy, Scope
 from tpp_warehouse.audit import DatabaseAuditLog
@@ -35,12 +35,12 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def invitations(session: Session) -> InvitationService:
-    return InvitationService(session, SETTINGS, MemoryHost())
+    return Registry(session, SETTINGS, MemoryHost()).invitations
 
 
 @pytest.fixture
 def policies(session: Session) -> PolicyService:
-    return PolicyService(session, SETTINGS, MemoryHost())
+    return Registry(session, SETTINGS, MemoryHost()).policies
 
 
 def test_implements_the_interface() -> None:

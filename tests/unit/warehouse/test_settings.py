@@ -14,7 +14,7 @@ import pytest
 from tpp_core.errors import InvalidInput, TPPError
 from tpp_warehouse import settings as settings_module
 from tpp_warehouse.settings import SettingsError, TPPSettings
-from tpp_warehouse.vapid import generate
+from tpp_warehouse.vapid import generate, load
 
 MINIMAL: dict[str, object] = {
     "tpp.registry_name": "https://pypi.example",
@@ -495,6 +495,15 @@ def test_notification_settings_from_ini_strings(tmp_path: Path) -> None:
     assert settings.push_retry_intervals == (timedelta(0), timedelta(seconds=30), timedelta(minutes=5))
     assert settings.reminder_interval == timedelta(hours=12)
     assert parse(push__retry_intervals=[timedelta(0)]).push_retry_intervals == (timedelta(0),)
+
+
+def test_settings_are_parsed_once(tmp_path: Path) -> None:
+    """Each value is parsed once: the VAPID key file is loaded once, not again for the object."""
+    key, _public = generate(tmp_path)
+    load.cache_clear()
+    parse(vapid__private_key=str(key), vapid__subject="mailto:ops@pypi.example")
+    info = load.cache_info()
+    assert (info.misses, info.hits) == (1, 0)
 
 
 @pytest.mark.parametrize(

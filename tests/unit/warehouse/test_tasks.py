@@ -211,7 +211,7 @@ def test_without_redis_a_failing_push_service_is_logged_and_not_retried(
     world.enrol("cora", "bob", "dave")
     world.registry.set_policy(brief_policy())
     world.registry.upload("acme", "1.0", wheel())
-    with caplog.at_level(logging.ERROR, logger="tpp_warehouse.queue"):
+    with caplog.at_level(logging.ERROR, logger="tpp_warehouse.job_queue"):
         world.tick()
     assert sorted(world.heard("approval-needed")) == ["bob", "cora", "dave"]
     assert [d.status for d in world.service.deliveries if d.status != 201] == [status]

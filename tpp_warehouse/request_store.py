@@ -26,6 +26,7 @@ from tpp_core import (
     ReleaseFile,
     RequestId,
     RequestState,
+    Scope,
     Sha256,
     Verdict,
 )
@@ -61,8 +62,21 @@ class RequestStore:
             raise NotFound(f"there is no request {request_id!r}")
         return record
 
-    def add(self, request: ApprovalRequest, policy: PolicyRecord) -> RequestRecord:
-        """Store a newly opened request, pinned to ``policy`` (the row of its policy version)."""
+    def add(self, request: ApprovalRequest) -> RequestRecord:
+        """Store a newly opened request, pinned to the stored row of its policy's version.
+
+        :raises NotFound: if that version of the policy is not stored.
+        """
+        scope = request.policy.scope
+        policy = self._session.scalars(
+            select(PolicyRecord).where(
+                PolicyRecord.scope_kind == scope.kind.value,
+                PolicyRecord.scope_value == scope.value,
+                PolicyRecord.version == request.policy.version,
+            )
+        ).first()
+        if policy is None:
+            raise NotFound(f"policy {scope} v{request.policy.version} is not stored; a request must pin a stored one")
         record = RequestRecord(
             id=request.id,
             registry_name=request.registry,
@@ -116,19 +130,21 @@ class RequestStore:
         """Every verifying request, oldest first."""
         return self._requests(RequestRecord.state == RequestState.VERIFYING.value, RequestRecord.opened_at)
 
-    def verifying_release(self, project: ProjectName, version: str) -> RequestRecord | None:
-        """The verifying request of this release, if one is open (more files join it)."""
+    def verifying_release(self, project: ProjectName, version: str) -> ApprovalRequest | None:
+        """The verifying request of this release, if one is open (more files join it), locked as
+        :meth:`get` locks; one decided while this waited for the lock is not found."""
         query = select(RequestRecord).where(
             RequestRecord.state == RequestState.VERIFYING.value,
             RequestRecord.project == project,
             RequestRecord.version == version,
         )
-        return self._session.scalars(query.with_for_update()).first()
+        found = self._session.scalars(query.with_for_update().execution_options(populate_existing=True)).first()
+        return None if found is None else _request(found)
 
-    def changing(self, scope_kind: str, scope_value: str) -> list[ApprovalRequest]:
+    def changing(self, scope: Scope) -> list[ApprovalRequest]:
         """The verifying policy-change requests of a scope, oldest first."""
         pinned = select(PolicyRecord.id).where(
-            PolicyRecord.scope_kind == scope_kind, PolicyRecord.scope_value == scope_value
+            PolicyRecord.scope_kind == scope.kind.value, PolicyRecord.scope_value == scope.value
         )
         return self._requests(
             (RequestRecord.state == RequestState.VERIFYING.value)

@@ -21,8 +21,8 @@ Enrol a device, then approve with it; the approval's challenge is ``nonce || sha
 
 Why a wrapper: py_webauthn 3.0.1's defaults are unsafe for approvals. User verification is only
 "preferred" and not enforced unless asked; an empty challenge is silently replaced by a random one; an
-empty allow-list lets any discoverable credential answer; RS256 is offered; and malformed input can escape
-as ``KeyError``, ``IndexError`` or ``RecursionError``, or register an unusable public key. Here UV and our
+empty allow-list lets any discoverable credential answer; any RSA key size is taken; and malformed input
+can escape as ``KeyError``, ``IndexError`` or ``RecursionError``, or register an unusable public key. Here UV and our
 challenge are required, input is parsed strictly before py_webauthn sees it, and its exceptions become
 :class:`WebAuthnRejected` (a message safe to show) or :class:`~tpp_core.errors.InvalidInput`.
 
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -84,8 +84,15 @@ __all__ = [
 #: included); the bound keeps a hostile body from costing memory or recursion.
 MAX_CREDENTIAL_JSON = 16 * 1024
 
-# ES256 first: py_webauthn 3 puts EdDSA first by default, and offers RS256, which we never verify.
-_ALGORITHMS = (COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.EDDSA)
+# ES256 first (py_webauthn 3 puts EdDSA first); RS256 for Windows Hello and security keys that have
+# nothing else (browsers warn when it is missing), with keys of at least 2048 bits.
+_ALGORITHMS = (
+    COSEAlgorithmIdentifier.ECDSA_SHA_256,
+    COSEAlgorithmIdentifier.EDDSA,
+    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
+)
+_MIN_RSA_BITS = 2048
+_PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 _MIN_CHALLENGE = 16  # WebAuthn: challenges SHOULD hold at least 16 random bytes
 _MAX_USER_HANDLE = 64  # WebAuthn: a user handle is 1 to 64 bytes
 _MAX_CREDENTIAL_ID = 1023  # WebAuthn: RPs SHOULD refuse longer credential ids
@@ -112,7 +119,10 @@ _REJECTIONS = (
     ("Unexpected RP ID hash", _WRONG_SITE),
     ("Response sign count", "the security key's counter did not advance: this answer was already used, or copied"),
     ("Could not verify authentication signature", _BAD_SIGNATURE),
-    ("Unsupported credential public key alg", "this security key's algorithm is not supported; use ES256 or Ed25519"),
+    (
+        "Unsupported credential public key alg",
+        "this security key's algorithm is not supported; use ES256, Ed25519 or RS256",
+    ),
 )
 
 
@@ -158,7 +168,7 @@ def registration_options(
     challenge: bytes,
     exclude: Sequence[bytes],
 ) -> str:
-    """Options JSON for ``navigator.credentials.create``: UV required, no attestation, ES256 or Ed25519.
+    """Options JSON for ``navigator.credentials.create``: UV required, no attestation, ES256, Ed25519 or RS256.
 
     ``exclude`` holds the credential ids of the person's devices, so one device is not enrolled twice.
 
@@ -438,10 +448,9 @@ def _check_authenticator_data(authenticator_data: bytes, *, rp_id: str) -> None:
         raise WebAuthnRejected(_UV_REQUIRED)
 
 
-def _load_public_key(
-    public_key: bytes, *, what: str
-) -> tuple[ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey, COSEAlgorithmIdentifier]:
-    """Decode a COSE key, refusing anything but a P-256 ES256 or an Ed25519 key.
+def _load_public_key(public_key: bytes, *, what: str) -> tuple[_PublicKey, COSEAlgorithmIdentifier]:
+    """Decode a COSE key, refusing anything but a P-256 ES256, an Ed25519 or a 2048-bit (or longer)
+    RS256 key.
 
     py_webauthn decodes keys without catching ``KeyError`` or ``ValueError``, so we do it up front.
     """
@@ -452,13 +461,14 @@ def _load_public_key(
         key = decoded_public_key_to_cryptography(decoded)
     except (WebAuthnException, KeyError, TypeError, ValueError, IndexError) as error:
         raise InvalidInput(f"{what} is not a usable COSE public key") from error
-    if (
-        decoded.alg == COSEAlgorithmIdentifier.ECDSA_SHA_256
-        and isinstance(key, ec.EllipticCurvePublicKey)
-        and isinstance(key.curve, ec.SECP256R1)
-    ) or (decoded.alg == COSEAlgorithmIdentifier.EDDSA and isinstance(key, ed25519.Ed25519PublicKey)):
-        return key, COSEAlgorithmIdentifier(decoded.alg)
-    raise InvalidInput(f"{what} is not a P-256 ES256 or Ed25519 key")
+    match decoded.alg, key:
+        case COSEAlgorithmIdentifier.ECDSA_SHA_256, ec.EllipticCurvePublicKey() if isinstance(key.curve, ec.SECP256R1):
+            return key, COSEAlgorithmIdentifier(decoded.alg)
+        case COSEAlgorithmIdentifier.EDDSA, ed25519.Ed25519PublicKey():
+            return key, COSEAlgorithmIdentifier(decoded.alg)
+        case COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256, rsa.RSAPublicKey() if key.key_size >= _MIN_RSA_BITS:
+            return key, COSEAlgorithmIdentifier(decoded.alg)
+    raise InvalidInput(f"{what} is not a P-256 ES256, an Ed25519 or an RS256 key of at least {_MIN_RSA_BITS} bits")
 
 
 def _translate(error: WebAuthnException) -> TPPError:

@@ -22,7 +22,7 @@ from typing import Any
 
 import cbor2
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from .encoding import b64u_decode, b64u_encode
 
@@ -31,6 +31,8 @@ FLAG_UV = 0x04
 FLAG_AT = 0x40
 ALG_ES256 = -7
 ALG_EDDSA = -8
+ALG_RS256 = -257
+_ALGORITHMS = (ALG_ES256, ALG_EDDSA, ALG_RS256)
 
 
 class SoftAuthenticator:
@@ -45,8 +47,8 @@ class SoftAuthenticator:
         aaguid: bytes = bytes(16),
     ) -> None:
         """Generate a fresh key and credential id so each instance is an independent device."""
-        if alg not in (ALG_ES256, ALG_EDDSA):
-            raise ValueError(f"unsupported COSE algorithm {alg}; use -7 or -8")
+        if alg not in _ALGORITHMS:
+            raise ValueError(f"unsupported COSE algorithm {alg}; use -7, -8 or -257")
         if len(aaguid) != 16:
             raise ValueError("aaguid must be 16 bytes")
         self.alg = alg
@@ -57,11 +59,13 @@ class SoftAuthenticator:
         self.rp_id: str | None = None
         self.user_handle: bytes | None = None
         self._credential_id = secrets.token_bytes(32)
-        self._key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        self._key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if alg == ALG_ES256:
             self._key = ec.generate_private_key(ec.SECP256R1())
-        else:
+        elif alg == ALG_EDDSA:
             self._key = ed25519.Ed25519PrivateKey.generate()
+        else:
+            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     @property
     def credential_id(self) -> bytes:
@@ -74,6 +78,10 @@ class SoftAuthenticator:
             numbers = self._key.public_key().public_numbers()
             x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
             return cbor2.dumps({1: 2, 3: ALG_ES256, -1: 1, -2: x, -3: y})
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            rsa_numbers = self._key.public_key().public_numbers()
+            modulus = rsa_numbers.n.to_bytes((rsa_numbers.n.bit_length() + 7) // 8, "big")
+            return cbor2.dumps({1: 3, 3: ALG_RS256, -1: modulus, -2: rsa_numbers.e.to_bytes(3, "big")})
         raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return cbor2.dumps({1: 1, 3: ALG_EDDSA, -1: 6, -2: raw})
 
@@ -137,6 +145,8 @@ class SoftAuthenticator:
         signed = auth_data + hashlib.sha256(client_data).digest()
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
             signature = self._key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(self._key, rsa.RSAPrivateKey):
+            signature = self._key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
         else:
             signature = self._key.sign(signed)
         response: dict[str, Any] = {

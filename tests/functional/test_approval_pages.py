@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from tests.common.authenticator import SoftAuthenticator
+from tests.common.authenticator import ALG_EDDSA, ALG_ES256, ALG_RS256, SoftAuthenticator
 from tests.common.registry import Registry
 from tests.common.scenario import brief_policy, group
 from tests.common.webapp import ORIGIN, WebHost
@@ -67,9 +67,9 @@ class World:
         self.app, self.registry, self.host = app, registry, host
         self.people: dict[str, Person] = {}
 
-    def person(self, name: str) -> Person:
+    def person(self, name: str, alg: int = ALG_ES256) -> Person:
         if name not in self.people:
-            client, key = browser(self.app, name), SoftAuthenticator()
+            client, key = browser(self.app, name), SoftAuthenticator(alg=alg)
             answer = enrol(client, key, f"{name}'s phone")
             assert answer.status_int == 200, answer.text
             self.people[name] = Person(client, key)
@@ -233,6 +233,18 @@ def test_the_whole_journey(world: World, app: TestApp) -> None:
     assert [row[:2] for row in table(page, "decisions")] == [["dave", "reject"]]
     assert not can_decide(page)
     assert world.begin("lead", second.id, "approve", status=409).json["error"].endswith("there is nothing to decide")
+
+
+@pytest.mark.parametrize("alg", [ALG_ES256, ALG_EDDSA, ALG_RS256], ids=["ES256", "Ed25519", "RS256"])
+def test_a_device_of_each_algorithm_enrols_and_approves(world: World, alg: int) -> None:
+    """RS256 too: Windows Hello and some security keys offer nothing else."""
+    world.policy(Policy(scope=Scope.project("acme"), version=1, groups=(group("lead", "lead"),)))
+    world.person("lead", alg)
+    request = world.upload("1.0", WHEEL)
+    assert world.approve("lead", request.id).json["state"] == "approved"
+    [published] = world.host.published
+    assert isinstance(published, Publish)
+    assert published.release.files == (WHEEL,)
 
 
 def test_a_policy_change_shows_the_proposed_policy(world: World) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import cbor2
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.common.authenticator import FLAG_AT, FLAG_UP, FLAG_UV, SoftAuthenticator
 from tests.common.encoding import b64u_decode, b64u_encode
@@ -42,7 +42,7 @@ RP_ID = "localhost"
 ORIGIN = "http://localhost:6543"
 EVIL = "http://evil.example"
 HANDLE = b"tpp-person-0001"
-ALGS = pytest.mark.parametrize("alg", [-7, -8], ids=["ES256", "Ed25519"])
+ALGS = pytest.mark.parametrize("alg", [-7, -8, -257], ids=["ES256", "Ed25519", "RS256"])
 
 ANOTHER_REQUEST = "this confirmation was made for another page or request"
 UV_REQUIRED = re.escape("user verification (PIN or biometrics) is required")
@@ -96,7 +96,7 @@ class Device:
         return verify_assertion(**(arguments | overrides))
 
 
-@pytest.fixture(params=[-7, -8], ids=["ES256", "Ed25519"])
+@pytest.fixture(params=[-7, -8, -257], ids=["ES256", "Ed25519", "RS256"])
 def device(request: pytest.FixtureRequest) -> Device:
     return Device.enrol(request.param)
 
@@ -189,7 +189,7 @@ def test_registration_options_require_uv_and_exclude_existing_devices() -> None:
         "userVerification": "required",
     }
     assert options["attestation"] == "none"
-    assert [param["alg"] for param in options["pubKeyCredParams"]] == [-7, -8]
+    assert [param["alg"] for param in options["pubKeyCredParams"]] == [-7, -8, -257]
     assert [b64u_decode(item["id"]) for item in options["excludeCredentials"]] == existing
     assert b64u_decode(options["challenge"]) == challenge
     assert b64u_decode(options["user"]["id"]) == HANDLE
@@ -218,8 +218,9 @@ def test_registration_without_user_verification_is_rejected(alg: int) -> None:
     assert "User verification is required" in str(caught.value.__cause__)
 
 
-def _rsa_key() -> bytes:
-    return cbor2.dumps({1: 3, 3: -257, -1: b"\xc1" * 256, -2: b"\x01\x00\x01"})
+def _es384_key() -> bytes:
+    numbers = ec.generate_private_key(ec.SECP384R1()).public_key().public_numbers()
+    return cbor2.dumps({1: 2, 3: -35, -1: 2, -2: numbers.x.to_bytes(48, "big"), -3: numbers.y.to_bytes(48, "big")})
 
 
 # Each case turns (answer, challenge) into the answer to verify and overrides for verify_registration.
@@ -229,7 +230,7 @@ REGISTRATION_REFUSALS: list[tuple[str, RegistrationCase, str]] = [
     ("wrong origin", lambda a, c: (a, {"origins": ["https://localhost"]}), "unexpected origin"),
     ("wrong rp id", lambda a, c: (a, {"rp_id": "registry.example"}), "answered for another site"),
     ("no user presence", lambda a, c: (edit_attestation(a, flags=FLAG_UV | FLAG_AT), {}), "user presence"),
-    ("RS256 key", lambda a, c: (edit_attestation(a, cose=_rsa_key()), {}), "algorithm is not supported"),
+    ("ES384 key", lambda a, c: (edit_attestation(a, cose=_es384_key()), {}), "algorithm is not supported"),
     ("attStmt on fmt none", lambda a, c: (edit_attestation(a, att_stmt={"sig": b"x"}), {}), "could not be verified"),
     ("other credential id", lambda a, c: (edit_attestation(a, credential_id=b"\x07" * 32), {}), "another credential"),
     (
@@ -269,6 +270,11 @@ def _p384_key() -> bytes:
     return cbor2.dumps({1: 2, 3: -7, -1: 2, -2: numbers.x.to_bytes(48, "big"), -3: numbers.y.to_bytes(48, "big")})
 
 
+def _rsa_key(bits: int, alg: int = -257) -> bytes:
+    numbers = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key().public_numbers()
+    return cbor2.dumps({1: 3, 3: alg, -1: numbers.n.to_bytes(bits // 8, "big"), -2: numbers.e.to_bytes(3, "big")})
+
+
 @pytest.mark.parametrize(
     "cose",
     [
@@ -277,6 +283,8 @@ def _p384_key() -> bytes:
         pytest.param(cbor2.dumps(4), id="integer-4"),  # py_webauthn registers it as an empty P-256 key
         pytest.param(cbor2.dumps({1: 2, 3: -7, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}), id="off-curve"),
         pytest.param(_p384_key(), id="P-384-labelled-ES256"),
+        pytest.param(_rsa_key(1024), id="RS256-1024-bits"),
+        pytest.param(_rsa_key(2048, alg=-7), id="RSA-labelled-ES256"),
     ],
 )
 def test_registration_refuses_unusable_public_keys(cose: bytes) -> None:
@@ -513,7 +521,11 @@ def test_reverify_refuses_an_answer_signed_without_user_verification(device: Dev
     [
         ("public_key", b"", "^public_key must be non-empty COSE key bytes$"),
         ("public_key", cbor2.dumps({}), "^public_key is not a usable COSE public key$"),
-        ("public_key", _rsa_key(), "^public_key is not a P-256 ES256 or Ed25519 key$"),
+        (
+            "public_key",
+            _es384_key(),
+            "^public_key is not a P-256 ES256, an Ed25519 or an RS256 key of at least 2048 bits$",
+        ),
         ("client_data_json", b"\xff\xfe", "^clientDataJSON is not JSON$"),
         ("client_data_json", "{}", "^client_data_json must be bytes$"),
         ("authenticator_data", b"\x00" * 36, "^authenticatorData is malformed$"),

@@ -54,7 +54,7 @@ from redis import Redis
 from sqlalchemy import Engine, insert, select, text
 
 from tpp_warehouse.cli import main as tpp
-from tpp_warehouse.holds import HeldFile, hold_file, hold_release
+from tpp_warehouse.warehouse.holds import HeldFile, hold_file, hold_release
 
 # The test host and its helpers live with the tests; the repository root is not on the path when
 # the script runs as ``python bench/warehouse_host.py``.

@@ -20,7 +20,7 @@ from pyramid.renderers import render_to_response
 
 from tpp_warehouse.security import SessionRequired
 from tpp_warehouse.views.confirmation import safe_next
-from tpp_warehouse.views.errors import STATUS, answer, wants_json
+from tpp_warehouse.views.errors import tpp_error, wants_json
 
 from .host import SESSION_KEY
 from .options import ROUTE_PREFIX
@@ -90,8 +90,7 @@ def session_required(error: SessionRequired, request: Any) -> Any:
     """A page without a session goes to the sign-in form; a script gets TPP's usual 403."""
     if request.method == "GET" and not wants_json(request):
         return HTTPSeeOther(location=request.route_path("tpp.login") + "?" + urlencode({"next": request.path_qs}))
-    status, title = next((s, t) for kind, s, t in STATUS if isinstance(error, kind))
-    return answer(request, status, title, str(error))
+    return tpp_error(error, request)
 
 
 def includeme(config: Any) -> None:

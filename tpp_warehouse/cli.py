@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -114,27 +113,6 @@ def _audit_verify(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"{count} audit entries, chain intact" + (f"; head {head.hash}" if head else ""))
     return 0
-
-
-def _devpi_options() -> str | None:
-    """The devpi-server options of the tpp plugin, for ``tpp serve --help``; None without the devpi extra."""
-    try:
-        from tpp_devpi.options import option_help
-    except ImportError:
-        return None
-    return option_help()
-
-
-def _serve(args: argparse.Namespace) -> int:
-    try:  # Imported here: only this command needs the devpi extra.
-        from tpp_devpi.serve import serve
-    except ImportError as error:
-        return _fail(f"tpp serve needs the devpi extra: pip install 'tpp[devpi]' ({error})")
-    extra = args.devpi_args[1:] if args.devpi_args[:1] == ["--"] else args.devpi_args
-    try:
-        return serve(args.serverdir, args.port, extra, try_out=args.try_out)
-    except (OSError, subprocess.CalledProcessError) as error:
-        return _fail(f"cannot start the registry: {error}")
 
 
 def _vapid_generate(args: argparse.Namespace) -> int:
@@ -265,22 +243,6 @@ def _parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="verify every entry of the audit chain")
     verify.add_argument("--url", help="SQLAlchemy database URL (default: $TPP_DATABASE_URL)")
     verify.set_defaults(run=_audit_verify)
-    serve = commands.add_parser(
-        "serve",
-        help="run a gated registry here: devpi-server with the tpp plugin (prepared on the first run)",
-        epilog=_devpi_options(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    serve.add_argument("--serverdir", type=Path, default=Path("tpp-registry"), help="default: ./tpp-registry")
-    serve.add_argument("--port", type=int, default=3141, help="the port on localhost (default: 3141)")
-    serve.add_argument(
-        "--try-out",
-        action="store_true",
-        help="for trying the walkthrough in one sitting: new devices may approve at once (no 24h cooldown);"
-        " never for a real registry",
-    )
-    serve.add_argument("devpi_args", nargs=argparse.REMAINDER, help="after --: more devpi-server options")
-    serve.set_defaults(run=_serve)
     vapid = commands.add_parser("vapid", help="manage the Web Push (VAPID) key pair")
     vapid_commands = vapid.add_subparsers(dest="action", required=True, metavar="ACTION")
     vapid_generate = vapid_commands.add_parser("generate", help="write a new key pair; never replaces one")
@@ -294,7 +256,25 @@ def _parser() -> argparse.ArgumentParser:
     _app_arguments(worker)
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(run=_worker)
+    _plugin_commands(commands)
     return parser
+
+
+def _plugin_commands(commands: Any) -> None:
+    """The commands other packages add (``tpp.commands`` entry points): the devpi plugin's ``serve``.
+    One whose extra is not installed still shows, and says what to install."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="tpp.commands"):
+        try:
+            entry.load()(commands)
+        except ImportError as error:
+            extras = ",".join(entry.extras) or "all"
+            needs = f"needs more of TPP installed: pip install 'tpp[{extras}]'"
+            # Takes any arguments: whatever they are, the answer is what to install.
+            missing = commands.add_parser(entry.name, help=f"({needs})", add_help=False, prefix_chars="\0")
+            missing.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            missing.set_defaults(run=lambda args, message=f"tpp {entry.name} {needs} ({error})": _fail(message))
 
 
 def _app_arguments(command: argparse.ArgumentParser) -> None:

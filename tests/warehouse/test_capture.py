@@ -13,10 +13,11 @@ from sqlalchemy import select
 from tests.warehouse.conftest import TOKEN, World, basic, status_url_of
 from tests.warehouse.dists import wheel
 from tpp_core import RequestId, RequestState
-from tpp_warehouse import capture, warehouse
-from tpp_warehouse.holds import HELD, PUBLISHING
+from tpp_warehouse import warehouse
 from tpp_warehouse.models import HeldFileRecord, HeldReleaseRecord
 from tpp_warehouse.tasks import tick
+from tpp_warehouse.warehouse import capture
+from tpp_warehouse.warehouse.holds import HELD, PUBLISHING
 
 WHEEL = wheel("acme", "1.0")
 SDIST = ("acme-1.0.tar.gz", b"not really a tarball, but the host does not look inside sdists")

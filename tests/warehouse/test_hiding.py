@@ -17,11 +17,11 @@ from tests.warehouse.dists import wheel
 from tests.warehouse_host.models import File, Project, Release
 from tests.warehouse_host.models import Session as HostSession
 from tpp_core import RequestId, RequestState, Verdict
-from tpp_warehouse.hiding import REVEAL, reveal
-from tpp_warehouse.holds import PURGED
 from tpp_warehouse.interfaces import IApprovalService
 from tpp_warehouse.models import HeldFileRecord
 from tpp_warehouse.scripting import scripted
+from tpp_warehouse.warehouse.hiding import REVEAL, reveal
+from tpp_warehouse.warehouse.holds import PURGED
 
 OLD, NEW = wheel("acme", "1.0"), wheel("acme", "2.0")
 SIMPLE_JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}

@@ -16,8 +16,8 @@ from tests.warehouse.conftest import World
 from tests.warehouse.dists import wheel
 from tests.warehouse_host.derivers import session_view
 from tpp_warehouse.csp import parse
-from tpp_warehouse.derivers import host_view_options
 from tpp_warehouse.warehouse import WarehouseHost
+from tpp_warehouse.warehouse.derivers import host_view_options
 
 WHEEL = wheel()
 

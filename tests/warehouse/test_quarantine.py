@@ -12,7 +12,13 @@ from zope.interface.verify import verifyObject
 
 from tests.warehouse.conftest import S3
 from tests.warehouse_host.storage import LocalFileStorage, S3FileStorage
-from tpp_warehouse.quarantine import GatedFileStorage, IQuarantine, LocalQuarantine, QuarantineError, S3Quarantine
+from tpp_warehouse.warehouse.quarantine import (
+    GatedFileStorage,
+    IQuarantine,
+    LocalQuarantine,
+    QuarantineError,
+    S3Quarantine,
+)
 
 PATH = "ab/cd/0123/acme-1.0-py3-none-any.whl"
 DATA = b"wheel bytes" * 100

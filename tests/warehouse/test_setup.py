@@ -20,12 +20,12 @@ from tests.warehouse_host import create_database, make_app
 from tests.warehouse_host.models import File, Project, Release
 from tests.warehouse_host.models import Session as HostSession
 from tpp_core import PersonId, Policy, ProjectName, Scope
-from tpp_warehouse.capture import UNKNOWN_UPLOADER
-from tpp_warehouse.holds import is_gated
 from tpp_warehouse.interfaces import IHost
 from tpp_warehouse.models import HeldFileRecord, HeldReleaseRecord, PolicyRecord
 from tpp_warehouse.scripting import scripted
 from tpp_warehouse.settings import SettingsError, TPPSettings
+from tpp_warehouse.warehouse.capture import UNKNOWN_UPLOADER
+from tpp_warehouse.warehouse.holds import is_gated
 
 BASE = {"tpp.registry_name": "r", "tpp.webauthn.rp_id": "localhost", "tpp.webauthn.origin": "http://localhost:6543"}
 

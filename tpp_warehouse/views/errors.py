@@ -25,7 +25,7 @@ from tpp_core import (
 )
 from tpp_warehouse.webauthn import WebAuthnRejected
 
-__all__ = ["STATUS", "tpp_error"]
+__all__ = ["STATUS", "tpp_error", "wants_json"]
 
 #: The routes CI polls: their errors are JSON whatever the caller accepts.
 _STATUS_ROUTES = frozenset({"tpp.request.status", "tpp.release.status"})
@@ -57,6 +57,7 @@ def wants_json(request: Any) -> bool:
 
 @exception_view_config(TPPError)
 def tpp_error(error: TPPError, request: Any) -> Any:
+    """TPP's answer to ``error``: a page, or JSON for a script; a host's own error views may use it."""
     status, title = next((s, t) for kind, s, t in STATUS if isinstance(error, kind))
     return answer(request, status, title, str(error))
 

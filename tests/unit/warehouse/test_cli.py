@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shutil
 import subprocess
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,29 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["policy"])
     assert exit_info.value.code == 2
     assert "ACTION" in capsys.readouterr().err
+
+
+def test_serve_comes_from_the_devpi_plugin_and_says_what_is_missing_without_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (serve,) = entry_points(group="tpp.commands")
+    assert (serve.name, serve.module, serve.attr, serve.extras) == (
+        "serve",
+        "tpp_devpi.command",
+        "add_command",
+        ["devpi"],
+    )
+
+    def not_installed() -> object:
+        raise ImportError("No module named 'devpi_server'")
+
+    broken = EntryPoint(name="serve", value="tpp_devpi.command:add_command [devpi]", group="tpp.commands")
+    monkeypatch.setattr(EntryPoint, "load", lambda entry: not_installed())
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [broken])
+    assert main(["serve", "--port", "1"]) == 1
+    assert capsys.readouterr().err == (
+        "tpp: error: tpp serve needs more of TPP installed: pip install 'tpp[devpi]' (No module named 'devpi_server')\n"
+    )
 
 
 def test_the_installed_console_script_runs(policy_file: Path) -> None:

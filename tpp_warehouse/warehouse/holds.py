@@ -28,9 +28,8 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
 from tpp_core import InvalidTransition, ProjectName, ReleaseFile, canonicalize_project, select_policy
-
-from .models import HeldFileRecord, HeldReleaseRecord
-from .policies import PolicyStore
+from tpp_warehouse.models import HeldFileRecord, HeldReleaseRecord
+from tpp_warehouse.policies import PolicyStore
 
 __all__ = ["HELD", "PUBLISHING", "PURGED", "PURGING", "HeldFile", "Holds", "hold_file", "hold_release", "is_gated"]
 

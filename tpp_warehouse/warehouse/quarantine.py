@@ -31,8 +31,7 @@ from typing import Any, Protocol
 from zope.interface import Interface, implementer
 
 from tpp_core import TPPError
-
-from .settings import TPPSettings
+from tpp_warehouse.settings import TPPSettings
 
 __all__ = [
     "GatedFileStorage",

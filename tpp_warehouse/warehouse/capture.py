@@ -33,13 +33,13 @@ from sqlalchemy.orm import Mapper, object_session
 from transaction.interfaces import NoTransaction
 
 from tpp_core import IClock, PersonId, ReleaseFile, RequestId, Sha256, canonicalize_project
+from tpp_warehouse.delivery import dispatch
+from tpp_warehouse.interfaces import IApprovalService
+from tpp_warehouse.job_queue import Job
+from tpp_warehouse.scripting import scripted
+from tpp_warehouse.tasks import job_registry
 
-from .delivery import dispatch
 from .holds import HeldFile, Holds, hold_file, hold_release, is_gated
-from .interfaces import IApprovalService
-from .job_queue import Job
-from .scripting import scripted
-from .tasks import job_registry
 
 __all__ = ["includeme", "install_capture", "open_held", "open_release", "open_unopened"]
 
@@ -50,7 +50,7 @@ CAPTURED = "tpp.captured"
 #: ``request.environ`` key: the (project, version) pairs the upload held, for its response.
 HELD = "tpp.held"
 #: The job that opens a held release's request (named, so rq can find it).
-OPEN_RELEASE = "tpp_warehouse.capture.open_release"
+OPEN_RELEASE = "tpp_warehouse.warehouse.capture.open_release"
 #: The uploader recorded when the host has no user for the request (Trusted Publishing, scripts).
 UNKNOWN_UPLOADER = "unknown-uploader"
 

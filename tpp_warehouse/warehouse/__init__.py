@@ -33,17 +33,17 @@ from sqlalchemy.orm.attributes import flag_dirty
 from zope.interface import implementer
 
 from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
+from tpp_warehouse.interfaces import IHost
+from tpp_warehouse.scripting import scripted
+from tpp_warehouse.settings import SettingsError, TPPSettings
+from tpp_warehouse.tasks import HOUSEKEEPING
 
 from .capture import install_capture, open_unopened
 from .derivers import host_view_options
 from .hiding import REVEAL, install_hiding
 from .holds import PUBLISHING, PURGED, PURGING, Holds, is_gated
-from .interfaces import IHost
 from .journal import install_journal, write_published
 from .quarantine import GatedFileStorage, IQuarantine, QuarantineError, Quarantines
-from .scripting import scripted
-from .settings import SettingsError, TPPSettings
-from .tasks import HOUSEKEEPING
 
 __all__ = ["WAREHOUSE", "Shapes", "WarehouseHost", "configure", "finish", "includeme", "reconcile"]
 

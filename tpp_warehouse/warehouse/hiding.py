@@ -27,7 +27,7 @@ from pyramid.events import BeforeTraversal
 from sqlalchemy import ColumnElement, event, exists
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
-from .models import HeldFileRecord, HeldReleaseRecord
+from tpp_warehouse.models import HeldFileRecord, HeldReleaseRecord
 
 __all__ = ["REVEAL", "REVEALING_PREFIXES", "REVEALING_ROUTES", "includeme", "install_hiding", "reveal"]
 

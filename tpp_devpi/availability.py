@@ -25,9 +25,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from wsgiref.handlers import format_date_time
 
 from devpi_server.filestore import FileEntry
-from wsgiref.handlers import format_date_time
 
 from .gate import Approvals, is_gated
 

@@ -121,9 +121,10 @@ def main() -> int:
             if replica is not None:
                 replica.stop()
             primary.stop()
+    labels = {"bytes": "the bytes on the replica's disk", "installable": "installable through the replica"}
     for what, seconds in found.items():
         print(
-            f"approval -> {what} through the replica: median {statistics.median(seconds):.3f} s "
+            f"approval -> {labels[what]}: median {statistics.median(seconds):.3f} s "
             f"(min {min(seconds):.3f}, max {max(seconds):.3f}, {len(seconds)} releases)"
         )
     median = statistics.median(found["installable"])

@@ -8,8 +8,9 @@ there: to ``--tpp-origin`` if the replica names one (the primary's public addres
 Held files never reach a replica (:mod:`.availability`); an approved one arrives a moment after
 its approval, by devpi's file replication. A client asking for its ``.metadata`` in that moment
 would get the whole wheel (devpi streams the file it fetches for a missing ``.metadata``), so the
-replica fetches the file first, the way devpi fetches a missing file, and then answers the
-metadata; if the primary does not hand it over, the answer is a 502, never the wheel.
+replica first fetches the file for this request (devpi's own fetch of a missing file; the copy on
+disk comes from devpi's replication a moment later), and devpi then answers the metadata from it;
+if the primary does not hand it over, the answer is a 502, never the wheel.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def _fetch_before_metadata(event: Any) -> None:
     if entry is None or not entry.meta or entry.file_exists() or not request.has_permission("pkg_read"):
         return  # devpi answers: no such file, or 403 (the denials), or the metadata of its copy
     try:
-        for _chunk in iter_fetch_remote_file(stage, entry, entry.url):
-            pass  # devpi stores the bytes as it streams them
+        for _chunk in iter_fetch_remote_file(stage, entry, entry.url):  # type: ignore[no-untyped-call]  # devpi is untyped
+            pass  # the bytes are kept for this request's transaction
     except Exception:
         log.exception("tpp: cannot fetch %s from the primary for its metadata", entry.relpath)
         raise HTTPBadGateway("the primary did not hand over this file; try again") from None

@@ -96,6 +96,8 @@ def _initialized_serverdir() -> Path:
 class DevpiServer:
     """One devpi-server process with the plugin; :meth:`kill` and :meth:`start` again keep its data."""
 
+    url: str  # http://localhost:PORT
+
     def __init__(self, root: Path, *options: str, offline: bool = True, primary: DevpiServer | None = None) -> None:
         self.root = root
         self.primary = primary  # a replica's primary

@@ -21,6 +21,7 @@ from zope.interface import implementer
 from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
 from tpp_warehouse.interfaces import IHost
 
+from .availability import announce
 from .gate import Approvals, is_gated, normalize_name
 from .records import approve
 
@@ -92,14 +93,15 @@ class DevpiHost:
         for stage in self.gated_stages():
             if name not in _projects_of(stage):
                 continue
-            links = stage.get_releaselinks_perstage(name)
-            matched = [
-                (link.basename, link.hashes.get("sha256"))
-                for link in links
+            links = [
+                link
+                for link in stage.get_releaselinks_perstage(name)
                 if link.version == release.version and (link.basename, link.hashes.get("sha256")) in wanted
             ]
+            matched = [(link.basename, link.hashes.get("sha256")) for link in links]
             if matched:
                 approve(self._xom, stage.username, stage.index, name, release.version, matched)
+                announce(links)  # in the same keyfs transaction: replicas fetch the bytes now
                 log.info(
                     "tpp: published %s %s on %s (request %s)", name, release.version, stage.name, action.request_id
                 )

@@ -28,6 +28,10 @@ _UPLOAD_ROUTES = frozenset(("/{user}/{index}/", "/{user}/{index}"))
 def upload_answer_tween(handler: Callable[[Any], Any], registry: Any) -> Callable[[Any], Any]:
     """Under devpi's keyfs tween: a successful upload to a ``tpp`` index says where to poll."""
 
+    if registry["xom"].is_replica():
+        # A replica streams the body to the primary (it may not read it), and relays the primary's answer.
+        return handler
+
     def tween(request: Any) -> Any:
         response = handler(request)
         route = getattr(getattr(request, "matched_route", None), "name", None)

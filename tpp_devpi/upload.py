@@ -11,6 +11,7 @@ what failed, and opens the request of an upload that arrived before its project 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -24,6 +25,8 @@ from .runtime import Runtime, runtime_of
 __all__ = ["Pending", "on_upload", "open_release", "pending"]
 
 log = logging.getLogger(__name__)
+
+_BYTES_WAIT = 2.0  # seconds; devpi moves a committed file into place within milliseconds
 
 
 class Pending(NamedTuple):
@@ -41,6 +44,7 @@ def on_upload(stage: Any, project: str, version: str, link: Any) -> None:
         if link.rel != "releasefile" or not is_gated(stage) or stage.xom.is_replica():
             return
         runtime = runtime_of(stage.xom)
+        _wait_for_bytes(link.entry)
         found = pending(stage, project, version)
         if runtime is None or not found.files:
             return  # devpi-import without the web app, or nothing left to approve
@@ -61,6 +65,19 @@ def on_upload(stage: Any, project: str, version: str, link: Any) -> None:
         )
     except Exception:
         log.exception("tpp: could not open the request for %s %s on %s", project, version[:80], stage.name)
+
+
+def _wait_for_bytes(entry: Any) -> None:
+    """Wait (briefly) until the upload's bytes are in place.
+
+    devpi commits an upload's keyfs change a moment before it moves the file into place. Its notifier
+    waits for the file of an entry that names a ``last_modified`` time, but a held file names none
+    (:mod:`.availability`), so the hook may run first; a file still missing after the wait was
+    deleted since (by a rejection), and :func:`pending` leaves it out.
+    """
+    deadline = time.monotonic() + _BYTES_WAIT
+    while entry.file_size() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def pending(stage: Any, project: str, version: str) -> Pending:

@@ -96,10 +96,13 @@ def _initialized_serverdir() -> Path:
 class DevpiServer:
     """One devpi-server process with the plugin; :meth:`kill` and :meth:`start` again keep its data."""
 
-    def __init__(self, root: Path, *options: str, offline: bool = True) -> None:
+    url: str  # http://localhost:PORT
+
+    def __init__(self, root: Path, *options: str, offline: bool = True, primary: DevpiServer | None = None) -> None:
         self.root = root
-        self.options = options  # more devpi-server options
-        self.offline = offline  # False lets mirror indexes fetch (from loopback servers only)
+        self.primary = primary  # a replica's primary
+        self.options = ("--primary-url", primary.url, *options) if primary else options  # more devpi-server options
+        self.offline = offline and primary is None  # False lets mirror indexes fetch (from loopback servers only)
         self.serverdir = root / "server"
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
@@ -111,9 +114,16 @@ class DevpiServer:
     # --- process ----------------------------------------------------------------------------------
 
     def start(self) -> DevpiServer:
-        if not self.serverdir.exists():
+        if self.serverdir.exists():
+            pass
+        elif self.primary is None:
             shutil.copytree(_initialized_serverdir(), self.serverdir)
+        else:
+            init = [executable("devpi-init"), "--serverdir", str(self.serverdir), "--role", "replica"]
+            subprocess.run([*init, "--primary-url", self.primary.url], check=True, capture_output=True)
         secret = self.root / "secret"
+        if self.primary is not None and not secret.exists():
+            shutil.copy(self.primary.root / "secret", secret)  # a replica proves itself with the primary's secret
         if not secret.exists():
             secret.write_text(base64.b64encode(os.urandom(32)).decode())
             secret.chmod(0o600)
@@ -155,6 +165,18 @@ class DevpiServer:
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+    def serial(self) -> int:
+        """The newest keyfs serial the server has (a replica: that it imported from its primary)."""
+        return int(requests.get(f"{self.url}/+api", timeout=10).headers["X-DEVPI-SERIAL"])
+
+    def wait_for_serial(self, serial: int, timeout: float = 15) -> None:
+        """Wait until the server has ``serial`` (a replica: imported it)."""
+        deadline = time.monotonic() + timeout
+        while self.serial() < serial:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serial {serial} not reached after {timeout} s:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.02)
 
     # --- devpi's HTTP API ---------------------------------------------------------------------------
 
@@ -371,6 +393,30 @@ class Browser:
         assertion = self.key.get(json.loads(ceremony["options"]), self.url)
         body = {"verdict": verdict, "ceremony": {"id": ceremony["id"], "credential": json.dumps(assertion)}}
         return self.post_json(f"/+tpp/requests/{request_id}/decide", {**body, "reason": reason})
+
+
+def assert_hidden(server: DevpiServer, path: Path, project: str, version: str, tmp: Path) -> None:
+    """Nothing of the release reaches an installer or a client of devpi's API."""
+    download = server.pip("download", "-d", str(tmp / "dl"), f"{project}=={version}", index="alice/rel")
+    assert download.returncode != 0, download.stdout
+    assert not (tmp / "dl" / path.name).exists()
+    for accept in ("text/html", "application/vnd.pypi.simple.v1+json"):
+        page = requests.get(f"{server.url}/alice/rel/+simple/{project}/", headers={"Accept": accept}, timeout=10)
+        assert path.name not in page.text, accept
+        listing = requests.get(f"{server.url}/alice/rel/+simple/", headers={"Accept": accept}, timeout=10)
+        assert f">{project}<" not in listing.text, accept
+        assert f'"{project}"' not in listing.text, accept
+    file_url = server.file_url("alice", "rel", path)
+    assert requests.get(file_url, timeout=10).status_code == 403
+    assert requests.get(file_url + ".metadata", timeout=10).status_code == 403
+    assert requests.get(file_url, auth=("root", PASSWORD), timeout=10).status_code == 403  # root too
+    # what nginx asks before serving +files from disk (auth_request)
+    authcheck = {"X-Original-URI": file_url.removeprefix(server.url)}
+    assert requests.get(f"{server.url}/+authcheck", headers=authcheck, timeout=10).status_code == 403
+    for leak in (f"/alice/rel/{project}?ignore_bases", f"/alice/rel/{project}/{version}", f"/alice/rel/{project}"):
+        answer = server.api("GET", leak)
+        assert path.name not in answer.text, (leak, answer.text)
+        assert version not in answer.json().get("result", {}), (leak, answer.text)
 
 
 def wheel(directory: Path, name: str, version: str, metadata: str = "", tag: str = "py3-none-any") -> Path:

@@ -22,11 +22,14 @@ from tpp_devpi.serve import executable
 SHARED = "tests/devpi: the shared server"
 
 
-def running(root: Path, options: tuple[str, ...], *, offline: bool = True) -> Iterator[DevpiServer]:
+def running(
+    root: Path, options: tuple[str, ...], *, offline: bool = True, primary: DevpiServer | None = None
+) -> Iterator[DevpiServer]:
     """A started server for a fixture to yield, stopped afterwards; ``offline=False`` for a module
-    whose mirror indexes fetch from a loopback index (it overrides ``server`` with it)."""
+    whose mirror indexes fetch from a loopback index (it overrides ``server`` with it); ``primary``
+    makes it a replica of that server (started with ``--role primary``)."""
     require("devpi-server", lambda: executable("devpi-server"))
-    live = DevpiServer(root, *options, offline=offline).start()
+    live = DevpiServer(root, *options, offline=offline, primary=primary).start()
     try:
         yield live
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
+from tests.common.devpi import PASSWORD, Browser, DevpiServer, assert_hidden, wheel
 from tests.common.scenario import group
 from tpp_core import Policy, RequestState, Scope
 
@@ -18,30 +18,6 @@ pytestmark = pytest.mark.service
 
 def policy(project: str, *groups: object) -> Policy:
     return Policy(scope=Scope.project(project), version=1, groups=groups)  # type: ignore[arg-type]
-
-
-def assert_hidden(server: DevpiServer, path: Path, project: str, version: str, tmp: Path) -> None:
-    """Nothing of the release reaches an installer or a client of devpi's API."""
-    download = server.pip("download", "-d", str(tmp / "dl"), f"{project}=={version}", index="alice/rel")
-    assert download.returncode != 0, download.stdout
-    assert not (tmp / "dl" / path.name).exists()
-    for accept in ("text/html", "application/vnd.pypi.simple.v1+json"):
-        page = requests.get(f"{server.url}/alice/rel/+simple/{project}/", headers={"Accept": accept}, timeout=10)
-        assert path.name not in page.text, accept
-        listing = requests.get(f"{server.url}/alice/rel/+simple/", headers={"Accept": accept}, timeout=10)
-        assert f">{project}<" not in listing.text, accept
-        assert f'"{project}"' not in listing.text, accept
-    file_url = server.file_url("alice", "rel", path)
-    assert requests.get(file_url, timeout=10).status_code == 403
-    assert requests.get(file_url + ".metadata", timeout=10).status_code == 403
-    assert requests.get(file_url, auth=("root", PASSWORD), timeout=10).status_code == 403  # root too
-    # what nginx asks before serving +files from disk (auth_request)
-    authcheck = {"X-Original-URI": file_url.removeprefix(server.url)}
-    assert requests.get(f"{server.url}/+authcheck", headers=authcheck, timeout=10).status_code == 403
-    for leak in (f"/alice/rel/{project}?ignore_bases", f"/alice/rel/{project}/{version}", f"/alice/rel/{project}"):
-        answer = server.api("GET", leak)
-        assert path.name not in answer.text, (leak, answer.text)
-        assert version not in answer.json().get("result", {}), (leak, answer.text)
 
 
 def test_an_upload_stays_hidden_until_approved(server: DevpiServer, people: dict[str, Browser], dist: Path) -> None:

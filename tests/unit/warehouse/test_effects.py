@@ -20,6 +20,6 @@ def test_applying_a_policy_is_not_its_job(engine: Engine) -> None:
     action = ApplyPolicy(request_id=RequestId("r1"), policy=brief_policy(version=2), replaces_version=1)
     with Session(engine) as session:
         effects = Effects(audit=DatabaseAuditLog(session), notifier=Outbox(session), host=MemoryHost())
-        with pytest.raises(TypeError, match="carried out by IPolicyService.apply"):
+        with pytest.raises(TypeError, match=r"carried out by IPolicyService\.apply"):
             effects.run(request, [action], T0)
         assert DatabaseAuditLog(session).count() == 0

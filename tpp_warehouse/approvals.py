@@ -4,10 +4,10 @@ whose challenge is bound to the request's manifest as it stands when they decide
 Usage::
 
     approvals = request.find_service(IApprovalService, context=None)
-    request = approvals.open_release(project, "1.0", files, uploader, now)   # from the upload hook
-    ceremony = approvals.begin_decision(request.id, "ann", Verdict.APPROVE, now)
+    approval = approvals.open_release(project, "1.0", files, uploader, now)  # from the upload hook
+    ceremony = approvals.begin_decision(approval.id, "ann", Verdict.APPROVE, now)
     ...                                    # the page runs navigator.credentials.get(ceremony.options)
-    approvals.decide(request.id, "ann", Verdict.APPROVE, (ceremony.id, credential_json), now)
+    approvals.decide(approval.id, "ann", Verdict.APPROVE, (ceremony.id, credential_json), now)
 """
 
 from __future__ import annotations

@@ -169,3 +169,30 @@ def test_a_policy_change_has_a_status_too(app: TestApp, registry: Registry) -> N
 def test_the_status_is_read_only(app: TestApp, registry: Registry) -> None:
     request = uploaded(registry)
     app.post(status_url(request.id), headers=CI, status=404)
+
+
+def release_url(project: str, version: str) -> str:
+    return f"/tpp/releases/{project}/{version}/status.json"
+
+
+@pytest.mark.parametrize("project", ["acme", "ACME"], ids=["canonical", "any-spelling"])
+def test_the_release_address_leads_to_its_newest_request(app: TestApp, registry: Registry, project: str) -> None:
+    """Every host has it (devpi's upload answer names it): the release's newest request, for the same
+    people as the request's own status."""
+    request = uploaded(registry)
+    answer = app.get(release_url(project, "1.0"), headers=CI, status=303)
+    assert answer.location == f"http://localhost:6543{status_url(request.id)}"
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert poll(app, request.id)["state"] == "verifying"
+
+
+@pytest.mark.parametrize(("person", "version"), [("mallory", "1.0"), ("ci", "2.0")], ids=["stranger", "no-request"])
+def test_the_release_address_tells_nothing_to_others(
+    app: TestApp, registry: Registry, host: WebHost, person: str, version: str
+) -> None:
+    host.tokens["mallory-secret"] = "mallory"
+    uploaded(registry)
+    answer = app.get(release_url("acme", version), headers=token(f"{person}-secret"), status=404)
+    assert answer.content_type == "application/json"
+    assert answer.json["error"].startswith(f"no request of acme {version} that you uploaded")
+    assert app.get(release_url("acme", "1.0"), headers=CURL, status=403).content_type == "application/json"

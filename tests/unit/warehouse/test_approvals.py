@@ -67,6 +67,29 @@ def test_implements_the_interface() -> None:
     assert verifyClass(IApprovalService, ApprovalService)
 
 
+@pytest.mark.parametrize(
+    ("person", "may"),
+    [("ci", True), ("dave", True), ("olive", True), ("root", False), ("mallory", False)],
+    ids=["uploader", "eligible", "owner", "admin-of-prefixes", "stranger"],
+)
+def test_who_may_read_a_release_request(registry: Registry, request_: ApprovalRequest, person: str, may: bool) -> None:
+    registry.host.owners_of["acme"].add("olive")  # an owner who approves nothing
+    assert registry.approvals.may_read(request_, PersonId(person)) is may
+
+
+@pytest.mark.parametrize(
+    ("person", "may"),
+    [("lead", True), ("dave", True), ("olive", True), ("ci", False), ("mallory", False)],
+    ids=["proposer", "eligible", "manager", "release-uploader", "stranger"],
+)
+def test_who_may_read_a_policy_change(registry: Registry, person: str, may: bool) -> None:
+    """Beyond the proposer and the approvers, whoever manages the scope (the branch the devpi copy lacked)."""
+    registry.host.owners_of["acme"].add("olive")
+    change = registry.set_policy(brief_policy(version=2))
+    assert change is not None
+    assert registry.approvals.may_read(registry.approvals.get(change), PersonId(person)) is may
+
+
 def test_a_project_without_an_owner_in_the_host_is_not_held(registry: Registry) -> None:
     assert registry.upload("other", "1.0", wheel("other-1.0.tar.gz")) is None
 

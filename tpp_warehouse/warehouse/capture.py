@@ -57,6 +57,13 @@ UNKNOWN_UPLOADER = "unknown-uploader"
 _installed: set[int] = set()
 
 
+def _now() -> datetime:
+    """The registry's clock of the upload's request; the system's for an insert outside a request
+    (an admin script), which has no registry to ask."""
+    request = get_current_request()
+    return request.find_service(IClock, context=None).now() if request is not None else datetime.now(UTC)
+
+
 def _uploader() -> str:
     user = getattr(get_current_request(), "user", None)
     return str(getattr(user, "username", None) or UNKNOWN_UPLOADER)
@@ -66,7 +73,7 @@ def _release_inserted(mapper: Mapper[Any], connection: Connection, release: Any)
     session = object_session(release)
     project = release.project
     if session is not None and is_gated(session, project.normalized_name, connection):
-        hold_release(connection, project.normalized_name, release.version, at=datetime.now(UTC))
+        hold_release(connection, project.normalized_name, release.version, at=_now())
 
 
 def _file_inserted(mapper: Mapper[Any], connection: Connection, file: Any) -> None:
@@ -84,7 +91,7 @@ def _file_inserted(mapper: Mapper[Any], connection: Connection, file: Any) -> No
         version=release.version,
         uploader=_uploader(),
     )
-    hold_file(connection, held, at=datetime.now(UTC))
+    hold_file(connection, held, at=_now())
     session.info.setdefault(CAPTURED, set()).add((project, release.version))
 
 

@@ -60,6 +60,7 @@ def includeme(config: Any) -> None:
     config.include(".routes")
     config.include(".security")
     config.include(".views.display")
+    config.include(".views.policy_diff")
     config.include(".job_queue")
     config.include(".delivery")
     config.register_service(SystemClock(), IClock)

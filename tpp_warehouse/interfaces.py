@@ -212,6 +212,10 @@ class IPolicyService(Interface):
         scope's other pending changes (they were proposed against the version it replaces). Raises
         InvalidTransition if another change was applied since it was proposed."""
 
+    def check(person: PersonId, policy: Policy) -> Policy | None:
+        """Return the policy in force that ``policy`` would replace (None for a first policy), having
+        checked everything :meth:`propose` checks; stores nothing. Raises PermissionDenied, InvalidPolicy."""
+
     def propose(person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
         """Apply the scope's first policy at once (returns None), or open a policy-change request
         approved under the current policy (returns its id). Raises PermissionDenied, InvalidPolicy

@@ -8,6 +8,7 @@ Usage::
     policies.claim_default("acme", "ann", now)   # the policy in force, or the new "(Default)" one
     policies.propose("ann", Policy(scope=Scope.project("acme"), version=1, groups=...), now)  # -> None
     policies.propose("ann", <version 2>, now)   # -> the id of a policy-change request to approve
+    policies.check("ann", <version 3>)          # -> the policy in force (v2); raises as propose would
 """
 
 from __future__ import annotations
@@ -206,15 +207,25 @@ class PolicyService:
                 self._requests.save(stale)
                 self._effects.run(stale, actions, at)
 
-    def propose(self, person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
+    def check(self, person: PersonId, policy: Policy) -> Policy | None:
         if not self._host.may_manage(person, policy.scope):
             raise PermissionDenied(f"{person} may not set the policy of {policy.scope}")
         in_force = self.current(policy.scope)
         accepted = self._invitations.accepted(policy.scope)
         require_accepted(policy, proposer=person, current=in_force, accepted=accepted)
+        if in_force is None and policy.version != 1:
+            raise InvalidPolicy(f"the first policy of {policy.scope} must be version 1, not {policy.version}")
+        if in_force is not None and policy.version != in_force.version + 1:
+            # The core refuses it too when the request opens; said here, a draft hears it before.
+            raise InvalidPolicy(
+                f"a change to policy {in_force.scope} v{in_force.version} must propose v{in_force.version + 1}"
+                f" of the same scope, not {policy.scope} v{policy.version}"
+            )
+        return in_force
+
+    def propose(self, person: PersonId, policy: Policy, at: datetime) -> RequestId | None:
+        in_force = self.check(person, policy)
         if in_force is None:
-            if policy.version != 1:
-                raise InvalidPolicy(f"the first policy of {policy.scope} must be version 1, not {policy.version}")
             self._store.add(policy, by=person, at=at, request_id=None)
             self._audit.record(_applied(policy, at=at, by=person, request=None))
             return None

@@ -28,6 +28,7 @@ ROUTES = {
     "tpp.request.status": "/requests/{request_id}/status.json",
     "tpp.release.status": "/releases/{project}/{version}/status.json",
     "tpp.policy": "/policies/{kind}/{value}",
+    "tpp.policy.check": "/policies/{kind}/{value}/check",
     "tpp.invite": "/policies/{kind}/{value}/invitations",
     "tpp.invitation.accept": "/invitations/{invitation_id}/accept",
     "tpp.invitation.decline": "/invitations/{invitation_id}/decline",

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
 from pyramid_jinja2 import ENV_CONFIG_PHASE, IJinja2Environment
 
-__all__ = ["includeme", "time_element", "when"]
+__all__ = ["includeme", "register_filter", "time_element", "when"]
 
 #: The filter's name in the templates; prefixed, because a host's environment has filters of its own.
 FILTER = "tpp_time"
@@ -41,9 +42,15 @@ def time_element(moment: datetime) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(moment.astimezone(UTC).isoformat(), text)
 
 
-def includeme(config: Any) -> None:
+def register_filter(config: Any, name: str, function: Callable[..., Any]) -> None:
+    """Make ``function`` the templates' filter ``name``, in the environment TPP's templates use."""
+
     def add_filter() -> None:
         # The environment exists once pyramid_jinja2's own action ran (or the host committed it).
-        config.registry.getUtility(IJinja2Environment, name=".jinja2").filters[FILTER] = time_element
+        config.registry.getUtility(IJinja2Environment, name=".jinja2").filters[name] = function
 
-    config.action(("tpp.jinja2.filter", FILTER), add_filter, order=ENV_CONFIG_PHASE + 1)
+    config.action(("tpp.jinja2.filter", name), add_filter, order=ENV_CONFIG_PHASE + 1)
+
+
+def includeme(config: Any) -> None:
+    register_filter(config, FILTER, time_element)

@@ -7,6 +7,12 @@ and any later one opens a policy-change request that the current approvers must 
 
 Bad input (not JSON, a malformed or unsatisfiable policy, another scope) re-renders the page with a
 400, the message next to the editor and the draft kept; nothing is stored (I10).
+
+``POST /policies/project/acme/check`` with ``{"policy": "<the JSON text>"}`` (what ``policy.js`` sends
+as the form editor changes) runs the same checks as saving, stores nothing, and answers
+``{"valid": true, "seats": [...], ...}`` or ``{"valid": false, "reason": "..."}``: the editor explains
+a draft before it is sent. A body that is not a JSON object is a 400; a person who may not manage the
+scope gets a 403.
 """
 
 from __future__ import annotations
@@ -17,7 +23,19 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import IClock, InvalidInput, InvalidPolicy, NotFound, PersonId, Policy, Scope, ScopeKind
+from tpp_core import (
+    IClock,
+    InvalidInput,
+    InvalidPolicy,
+    NotFound,
+    PermissionDenied,
+    PersonId,
+    Policy,
+    Scope,
+    ScopeKind,
+    evaluate,
+)
+from tpp_warehouse.forms import json_object
 from tpp_warehouse.interfaces import IHost, IInvitationService, IPolicyService
 from tpp_warehouse.security import confirmed_person, session_person
 
@@ -76,6 +94,32 @@ def parse_policy(text: object, scope: Scope) -> Policy:
     return policy
 
 
+def action(in_force: Policy | None) -> str:
+    """The editor's button: a first policy is saved (in force at once), a change is proposed (a request)."""
+    return "Save" if in_force is None else "Propose"
+
+
+def verdict(policy: Policy, in_force: Policy | None) -> dict[str, Any]:
+    """What the editor shows of a valid draft: who would fill which seat if everyone approved."""
+    quorum = evaluate(policy, uploader=None, approvers=sorted(policy.people))
+    if in_force is None:
+        effect = f"Saving puts version {policy.version} in force at once."
+    else:
+        effect = (
+            f"Proposing opens a change request; version {policy.version} takes effect once the approvers"
+            f" of version {in_force.version} approve it."
+        )
+    return {
+        "valid": True,
+        "action": action(in_force),
+        "effect": effect,
+        "seats": [
+            {"group": group.name, "seats": group.seats, "filled_by": list(quorum.seats[group.name])}
+            for group in policy.groups
+        ],
+    }
+
+
 def starter(scope: Scope, person: PersonId) -> dict[str, Any]:
     """A first policy to start from: the proposer alone approves, until they add people."""
     return {
@@ -124,6 +168,23 @@ class PolicyViews:
             return HTTPSeeOther(location=self.request.route_url("tpp.policy", kind=scope.kind.value, value=scope.value))
         return HTTPSeeOther(location=self.request.route_url("tpp.request", request_id=request_id))
 
+    @view_config(route_name="tpp.policy.check", request_method="POST", require_csrf=True, renderer="json")
+    def check(self) -> dict[str, Any]:
+        """Check a draft as saving would, store nothing, and say why it is refused or who would sit where."""
+        person = session_person(self.request)  # a check changes nothing: a session suffices
+        scope = parse_scope(self.request.matchdict["kind"], self.request.matchdict["value"])
+        if not self.host.may_manage(person, scope):
+            raise PermissionDenied(f"{person} may not set the policy of {scope}")
+        text = json_object(self.request).get("policy")
+        if not isinstance(text, str):
+            raise InvalidInput('send {"policy": "<the policy as JSON text>"}, as the editor does')
+        try:
+            policy = parse_policy(text, scope)
+            in_force = self.policies.check(person, policy)
+        except InvalidInput as error:
+            return {"valid": False, "reason": str(error)}
+        return verdict(policy, in_force)
+
     def _page(self, person: PersonId, scope: Scope, *, draft: str | None, error: str | None) -> dict[str, Any]:
         current = self.policies.current(scope)
         if draft is None:
@@ -139,6 +200,13 @@ class PolicyViews:
             "pending": self.policies.pending(scope),
             "invitations": self.invitations.of_scope(scope),
             "may_propose": self.host.may_manage(person, scope),
+            "action": action(current),
+            # Whom the form editor offers as members: those a policy may name (see require_accepted).
+            "candidates": sorted(
+                {person}
+                | self.invitations.accepted(scope)
+                | {member for group in (current.groups if current else ()) for member in group.members}
+            ),
             "person": person,
             "draft": draft,
             "error": error,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from .gate import Approvals, index_type, is_gated, normalize_name
+from .gate import Approvals, holds, index_type, is_gated, normalize_name
 
 __all__ = ["MIRROR", "Lineage", "config_errors", "is_mirror", "skips_base"]
 
@@ -59,7 +59,7 @@ class Lineage:
 
     def __init__(self, stage: Any) -> None:
         self.stage = stage
-        self._projects: dict[str, frozenset[str]] = {}
+        self._holders: dict[str, list[Any]] = {}
         self._approvals: dict[str, Approvals] = {}
 
     @cached_property
@@ -74,19 +74,16 @@ class Lineage:
     def approvals(self, stage: Any) -> Approvals:
         """The records of one of :attr:`gating`."""
         if stage.name not in self._approvals:
-            self._approvals[stage.name] = Approvals(stage.xom, stage.username, stage.index)
+            self._approvals[stage.name] = Approvals(stage)
         return self._approvals[stage.name]
 
-    def projects(self, stage: Any) -> frozenset[str]:
-        """The (normalized) names ``stage`` holds uploads of."""
-        if stage.name not in self._projects:
-            self._projects[stage.name] = frozenset(normalize_name(p) for p in stage.list_projects_perstage())
-        return self._projects[stage.name]
-
     def holders(self, project: str) -> list[Any]:
-        """The gating indexes that hold ``project``, in resolution order."""
+        """The gating indexes that hold ``project``, in resolution order (one small keyfs value per
+        index: the project's versions, never the index's list of projects)."""
         name = normalize_name(project)
-        return [stage for stage in self.gating if name in self.projects(stage)]
+        if name not in self._holders:
+            self._holders[name] = [stage for stage in self.gating if holds(stage, name)]
+        return self._holders[name]
 
     def gates(self, project: str) -> bool:
         """Whether a gating index holds uploads of ``project``."""

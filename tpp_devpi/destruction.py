@@ -47,7 +47,7 @@ def reason(request: Any, xom: Any) -> str | None:
         return None
     if route in ("/{user}/{index}", "/{user}/{index}/"):
         return f"{stage.name} is a tpp index, whose name a plain index could then take; {_ONLY_ROOT}"
-    approvals = Approvals(xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     if route == "/{user}/{index}/{project}":
         project = normalize_name(match["project"])
         if any(approvals.version_approved(project, v) for v in stage.list_versions_perstage(project)):

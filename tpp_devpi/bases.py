@@ -22,12 +22,16 @@ why; devpi-import (which calls no ``on_modified``) gets the same filtering witho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from .gate import Approvals, holds, index_type, is_gated, normalize_name
+from .memo import CONFIG, memo_of, project_name
 
 __all__ = ["MIRROR", "Lineage", "config_errors", "is_mirror", "skips_base"]
+
+T = TypeVar("T")
 
 #: devpi's type of an index that mirrors another package index.
 MIRROR = "mirror"
@@ -90,7 +94,11 @@ class Lineage:
         return bool(self.holders(project))
 
     def project_visible(self, project: str) -> bool:
-        """A gated project shows once a gating index approved one of its versions."""
+        """A gated project shows once a gating index approved one of its versions (remembered
+        across requests, as :meth:`link_answers` are)."""
+        return self._remembered("project", project, lambda: self._project_visible(project))
+
+    def _project_visible(self, project: str) -> bool:
         holders = self.holders(project)
         if not holders:
             return True  # a mirror's name that no tpp index gates
@@ -112,6 +120,19 @@ class Lineage:
             if version in stage.list_versions_perstage(name):
                 return self.approvals(stage).version_approved(name, version)
         return False  # only a mirror has it
+
+    def link_answers(self, project: str) -> dict[str, bool]:
+        """:meth:`link_visible`'s answers for the project's links, by ``href`` (which holds the
+        sha256): remembered across requests until the project changes on one of :attr:`gating`,
+        or an index configuration changes (:mod:`.memo`)."""
+        return self._remembered("links", project, dict)
+
+    def _remembered(self, kind: str, project: str, compute: Callable[[], T]) -> T:
+        """``compute()``, or its value remembered while nothing of ``project`` changed on a gating
+        index and no index configuration changed."""
+        name = normalize_name(project)
+        depends = (CONFIG, *(project_name(stage.name, name) for stage in self.gating))
+        return memo_of(self.stage.keyfs).get(self.stage.keyfs, (kind, self.stage.name, name), depends, compute)
 
     def link_visible(self, project: str, link: Any) -> bool:
         """A file shows if the gating index it belongs to approved its exact bytes, or if it is a

@@ -69,14 +69,17 @@ class Approvals:
 
     def files(self, project: str, version: str) -> Mapping[str, str]:
         """The version's approved files, ``{basename: sha256}``; empty if they cannot be read."""
+        found = self._versions.get((project, version))  # a page asks once per file: no normalizing
+        if found is not None:
+            return found
         key = (normalize_name(project), version)
-        if key not in self._versions:
-            try:
-                self._versions[key] = approved_files(self.stage, *key)
-            except Exception:
-                log.exception("cannot read the approval record of %s %s on %s; hiding it", *key, self.stage.name)
-                self._versions[key] = {}
-        return self._versions[key]
+        try:
+            found = approved_files(self.stage, *key)
+        except Exception:
+            log.exception("cannot read the approval record of %s %s on %s; hiding it", *key, self.stage.name)
+            found = {}
+        self._versions[key] = self._versions[(project, version)] = found
+        return found
 
     def file_approved(self, project: str, version: str, basename: str, sha256: str | None) -> bool:
         """Whether exactly this basename with exactly this sha256 was approved."""

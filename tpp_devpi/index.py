@@ -63,8 +63,20 @@ class TppStage:
         return self._links_filter(project, links)
 
     def _links_filter(self, project: str, links: Iterable[Any]) -> Iterator[bool]:
+        try:
+            answers = self.lineage.link_answers(project)
+        except Exception:
+            log.exception("tpp: cannot look up the remembered answers of %s; checking each link", self.stage.name)
+            answers = {}
         for link in links:
-            yield self._safely(self.lineage.link_visible, project, link)
+            try:
+                answer = answers.get(link.href)
+                if answer is None:
+                    answer = answers[link.href] = bool(self.lineage.link_visible(project, link))
+            except Exception:  # hidden, and not remembered: the next request checks again
+                log.exception("tpp filter of %s failed; hiding the item", self.stage.name)
+                answer = False
+            yield answer
 
     def _safely(self, check: Any, *args: Any) -> bool:
         """``check(*args)``, or False (hidden) if it raises: a filter must never fall silent."""

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .memo import memo_of
+
 __all__ = ["KEY", "approve", "approved_files"]
 
 #: The version-data key of a record; plain (no "+"), so devpi-export and devpi-import keep it.
@@ -33,8 +35,14 @@ def approved_files(stage: Any, project: str, version: str) -> Files:
     """The approved files of ``project`` ``version`` on ``stage``, ``{basename: sha256}``; empty when
     there are none, or when the record was written for another index (copied by ``devpi push``).
 
-    Reads the version data in the caller's keyfs transaction.
+    Reads the version data in the caller's keyfs transaction, or takes the record read at an
+    earlier serial when the version's key has not changed since (:mod:`.memo`).
     """
+    relpath = stage.key_projversion(project, version).relpath
+    return memo_of(stage.keyfs).get(stage.keyfs, relpath, (relpath,), lambda: _read(stage, project, version))
+
+
+def _read(stage: Any, project: str, version: str) -> Files:
     record = stage.get_versiondata_perstage(project, version).get(KEY)
     if not isinstance(record, Mapping) or record.get("index") != stage.name:
         return {}
@@ -49,7 +57,7 @@ def approve(stage: Any, project: str, version: str, files: Iterable[tuple[str, s
     if not key.exists():
         return False
     with key.update() as data:
-        approved = dict(approved_files(stage, project, version))
+        approved = dict(_read(stage, project, version))
         approved.update(files)
         data[KEY] = {"index": stage.name, "files": approved}
     return True

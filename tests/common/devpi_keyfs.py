@@ -7,6 +7,7 @@ keeps devpi's process-wide state (logging, the plugin manager) out of the test p
     write_old_records(serverdir, "alice", {"rel": {"acme": {"1.0": {"acme-1.0.tar.gz": sha256}}}})
     user_record(serverdir, "alice")                      # the raw value of /alice/.config
     version_data(serverdir, "alice/rel", "acme", "1.0")  # the raw value of the version's key
+    store_releases(serverdir, [("alice/rel", "acme", "1.0", [wheel_path])])  # as devpi-import does
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["user_record", "version_data", "write_old_records"]
+__all__ = ["store_releases", "user_record", "version_data", "write_old_records"]
+
+#: Files stored per keyfs transaction by :func:`store_releases` (each commit syncs to disk).
+_FILES_PER_COMMIT = 500
 
 
 def _run(serverdir: Path, command: str, *args: Any) -> Any:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.common.devpi_keyfs", str(serverdir), command, json.dumps(args)],
+        [sys.executable, "-m", "tests.common.devpi_keyfs", str(serverdir), command],
+        input=json.dumps(args),
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=1200,
     )
     if done.returncode:
         raise RuntimeError(f"keyfs {command} failed:\n{done.stdout}{done.stderr}")
@@ -51,6 +56,33 @@ def version_data(serverdir: Path, stage: str, project: str, version: str) -> dic
     return result
 
 
+def store_releases(serverdir: Path, releases: list[tuple[str, str, str, list[Path]]]) -> None:
+    """Store each (stage, project, version, files) release as devpi-import does (the version's
+    metadata, then its files, logged as alice's uploads), many per keyfs transaction; devpi's
+    notifier runs the upload hooks when the server starts."""
+    _run(
+        serverdir,
+        "store_releases",
+        [(stage, name, version, [str(p) for p in paths]) for stage, name, version, paths in releases],
+    )
+
+
+def _store(xom: Any, releases: list[list[Any]]) -> None:
+    chunks: list[list[list[Any]]] = [[]]
+    for release in releases:
+        if sum(len(paths) for *_, paths in chunks[-1]) >= _FILES_PER_COMMIT:
+            chunks.append([])
+        chunks[-1].append(release)
+    for chunk in chunks:
+        with xom.keyfs.write_transaction():
+            for stage_name, name, version, paths in chunk:
+                stage = xom.model.getstage(stage_name)
+                stage.set_versiondata({"name": name, "version": version})
+                for path in map(Path, paths):
+                    link = stage.store_releasefile(name, version, path.name, path.read_bytes())
+                    link.add_log("upload", stage.username, dst=stage.name)
+
+
 def _plain(value: Any) -> Any:
     """A keyfs value (devpi's read-only views) as JSON-able data."""
     data = getattr(value, "_data", value)
@@ -73,6 +105,9 @@ def _main(serverdir: str, command: str, args: list[Any]) -> Any:
         with keyfs.write_transaction(), keyfs.USER(user=user).update() as record:
             record["tpp"] = records
         return None
+    if command == "store_releases":
+        _store(xom, args[0])
+        return None
     with keyfs.read_transaction():
         if command == "user_record":
             return _plain(keyfs.USER(user=args[0]).get())
@@ -81,4 +116,4 @@ def _main(serverdir: str, command: str, args: list[Any]) -> Any:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_main(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]))))
+    print(json.dumps(_main(sys.argv[1], sys.argv[2], json.loads(sys.stdin.read()))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from tpp_devpi.bases import skips_base
@@ -49,6 +50,12 @@ def records(stage: str = "alice/rel", index: str | None = None, **files: str) ->
     return {stage: {"acme": {"1.0": record}}}
 
 
+class KeyFS:
+    """A keyfs whose every transaction writes, so the record cache always reads."""
+
+    tx = SimpleNamespace(write=True)
+
+
 @dataclass
 class Stage:
     xom: Xom
@@ -61,6 +68,10 @@ class Stage:
 
     def __post_init__(self) -> None:
         self.xom.model.stages[self.name] = self
+        self.keyfs = KeyFS()
+
+    def key_projversion(self, project: str, version: str) -> SimpleNamespace:
+        return SimpleNamespace(relpath=f"{self.name}/{project}/{version}/.config")
 
     @property
     def name(self) -> str:

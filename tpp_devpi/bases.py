@@ -83,10 +83,14 @@ class Lineage:
 
     def holders(self, project: str) -> list[Any]:
         """The gating indexes that hold ``project``, in resolution order (one small keyfs value per
-        index: the project's versions, never the index's list of projects)."""
+        index, the project's versions, never the index's list of projects; remembered across
+        requests as :meth:`link_answers` are)."""
         name = normalize_name(project)
         if name not in self._holders:
-            self._holders[name] = [stage for stage in self.gating if holds(stage, name)]
+            names = self._remembered(
+                "holders", name, lambda: tuple(stage.name for stage in self.gating if holds(stage, name))
+            )
+            self._holders[name] = [self._by_name[stage] for stage in names]
         return self._holders[name]
 
     def gates(self, project: str) -> bool:

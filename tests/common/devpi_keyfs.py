@@ -8,6 +8,7 @@ keeps devpi's process-wide state (logging, the plugin manager) out of the test p
     user_record(serverdir, "alice")                      # the raw value of /alice/.config
     version_data(serverdir, "alice/rel", "acme", "1.0")  # the raw value of the version's key
     store_releases(serverdir, [("alice/rel", "acme", "1.0", [wheel_path])])  # as devpi-import does
+    delete_file(serverdir, "alice/rel", "acme", "1.0", wheel_path.name)      # as a purge does
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["store_releases", "user_record", "version_data", "write_old_records"]
+__all__ = ["delete_file", "store_releases", "user_record", "version_data", "write_old_records"]
 
 #: Files stored per keyfs transaction by :func:`store_releases` (each commit syncs to disk).
 _FILES_PER_COMMIT = 500
@@ -67,6 +68,12 @@ def store_releases(serverdir: Path, releases: list[tuple[str, str, str, list[Pat
     )
 
 
+def delete_file(serverdir: Path, stage: str, project: str, version: str, basename: str) -> None:
+    """Delete one release file (its entry and its bytes) in a keyfs transaction of its own, as TPP's
+    purge of a rejected file does."""
+    _run(serverdir, "delete_file", stage, project, version, basename)
+
+
 def _store(xom: Any, releases: list[list[Any]]) -> None:
     chunks: list[list[list[Any]]] = [[]]
     for release in releases:
@@ -107,6 +114,13 @@ def _main(serverdir: str, command: str, args: list[Any]) -> Any:
         return None
     if command == "store_releases":
         _store(xom, args[0])
+        return None
+    if command == "delete_file":
+        stage_name, project, version, basename = args
+        with keyfs.write_transaction():
+            stage = xom.model.getstage(stage_name)
+            (link,) = stage.get_linkstore_perstage(project, version).get_links(basename=basename)
+            stage.del_entry(link.entry)
         return None
     with keyfs.read_transaction():
         if command == "user_record":

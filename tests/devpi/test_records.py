@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
-from tests.common.devpi_keyfs import user_record, version_data, write_old_records
+from tests.common.devpi_keyfs import delete_file, store_releases, user_record, version_data, write_old_records
 from tests.common.scenario import group
 from tpp_core import Policy, Scope
 
@@ -121,3 +121,24 @@ def test_records_of_the_old_format_move_into_their_versions_at_start_up(
     server.start()
     assert approved.name in listed(server, "legacy")
     assert "moved" not in server.log.read_text().rsplit("Found plugin", 1)[-1]  # nothing left to move
+
+
+def test_a_file_deleted_before_its_upload_hook_ran_is_skipped_quietly(
+    server: DevpiServer, people: dict[str, Browser], dist: Path
+) -> None:
+    # Two files of one version stored in one transaction, and one of them deleted in the next (as a
+    # rejection's purge does) before devpi's notifier ran the upload hooks of the first.
+    server.set_policy(Policy(scope=Scope.project("raced"), version=1, groups=(group("g", "alice"),)), by="alice")
+    kept, purged = wheel(dist, "raced", "1.0"), wheel(dist, "raced", "1.0", tag="py2.py3-none-any")
+    server.stop()
+    store_releases(server.serverdir, [("alice/rel", "raced", "1.0", [kept, purged])])
+    delete_file(server.serverdir, "alice/rel", "raced", "1.0", purged.name)
+    logged = len(server.log.read_text())
+    server.start()
+
+    request = server.request_for("raced", "1.0")
+    assert [f.filename for f in request.subject.files] == [kept.name]  # type: ignore[union-attr]
+    server.wait_for_log("tpp: raced 1.0 on alice/rel awaits approval")
+    log = server.log.read_text()[logged:]
+    assert "Traceback" not in log
+    assert "whole number of bytes" not in log

@@ -105,7 +105,7 @@ def _main(serverdir: str, command: str, args: list[Any]) -> Any:
     from devpi_server.main import xom_from_config
 
     config = parseoptions(get_pluginmanager(), ["devpi-server", "--serverdir", serverdir])
-    xom = xom_from_config(config)
+    xom = xom_from_config(config)  # type: ignore[no-untyped-call]  # devpi-server is partly untyped
     keyfs = xom.keyfs
     if command == "write_old_records":
         user, records = args

@@ -8,8 +8,9 @@ each such ``DELETE`` with 403 and the reason, for everyone but root (the registr
 still clean up; devpi first needs the index made volatile, which only root may do). Held versions
 and their files may still be deleted by the owner: nobody installs them.
 
-After a deletion by root a re-upload is held again unless its exact bytes (name and sha256) were
-approved; a deleted index or user starts with no records (:func:`.records.forget_index`).
+A deleted version takes its approval record with it (:mod:`.records`): after a deletion by root a
+re-upload is held until it is approved again, its exact bytes included; a deleted index or user
+starts with no records.
 
 devpi's principal hooks (``get_principals_for_del_verdata`` and the like) cannot tell an approved
 version from a held one, and ``devpiserver_auth_denials`` cannot give a reason, hence the tween.

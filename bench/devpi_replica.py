@@ -51,7 +51,8 @@ def _installable(replica: DevpiServer, index: str, path: Path, project: str) -> 
     page = requests.get(f"{replica.url}/{index}/+simple/{project}/", timeout=10)
     if page.status_code != 200 or path.name not in page.text:
         return False
-    url = replica.file_url(*index.split("/"), path)
+    user, name = index.split("/")
+    url = replica.file_url(user, name, path)
     return requests.get(url, timeout=10).content == path.read_bytes() and requests.get(
         url + ".metadata", timeout=10
     ).content.startswith(b"Metadata-Version:")

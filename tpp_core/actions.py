@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .identifiers import PersonId, RequestId
+from .identifiers import PersonId, ProjectName, RequestId
 from .policy import Policy
 from .subjects import Release, ReleaseFile
 
@@ -39,9 +39,10 @@ class Publish:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Purge:
-    """Delete these quarantined files; they must never become visible."""
+    """Delete these quarantined files of ``project``; they must never become visible."""
 
     request_id: RequestId
+    project: ProjectName
     files: tuple[ReleaseFile, ...]
 
 

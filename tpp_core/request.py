@@ -265,7 +265,7 @@ class ApprovalRequest:
         self._state = target
         actions: list[Action] = [self._audit(at, target.value, actor, **data)]
         if isinstance(self.subject, Release):
-            actions.append(Purge(request_id=self.id, files=self.subject.files))
+            actions.append(Purge(request_id=self.id, project=self.subject.project, files=self.subject.files))
         actions.append(self._notify(why, self.involved | {d.person for d in self._decisions}))
         return actions
 

@@ -102,7 +102,7 @@ def settle_all(xom: Any) -> int:
 
 
 def _settle_stage(stage: Any) -> int:
-    approvals = Approvals(stage.xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     changed = 0
     for project in stage.list_projects_perstage():
         for link in stage.get_releaselinks_perstage(project):
@@ -119,7 +119,7 @@ def _settle_stage(stage: Any) -> int:
 
 
 def _approved(stage: Any, entry: Any) -> bool:
-    approvals = Approvals(stage.xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     return approvals.file_approved(entry.project or "", entry.version or "", entry.basename, entry.hashes.get("sha256"))
 
 

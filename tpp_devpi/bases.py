@@ -22,12 +22,16 @@ why; devpi-import (which calls no ``on_modified``) gets the same filtering witho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
-from .gate import Approvals, index_type, is_gated, normalize_name
+from .gate import Approvals, holds, index_type, is_gated, normalize_name
+from .memo import CONFIG, memo_of, project_name
 
 __all__ = ["MIRROR", "Lineage", "config_errors", "is_mirror", "skips_base"]
+
+T = TypeVar("T")
 
 #: devpi's type of an index that mirrors another package index.
 MIRROR = "mirror"
@@ -59,7 +63,7 @@ class Lineage:
 
     def __init__(self, stage: Any) -> None:
         self.stage = stage
-        self._projects: dict[str, frozenset[str]] = {}
+        self._holders: dict[str, list[Any]] = {}
         self._approvals: dict[str, Approvals] = {}
 
     @cached_property
@@ -74,26 +78,31 @@ class Lineage:
     def approvals(self, stage: Any) -> Approvals:
         """The records of one of :attr:`gating`."""
         if stage.name not in self._approvals:
-            self._approvals[stage.name] = Approvals(stage.xom, stage.username, stage.index)
+            self._approvals[stage.name] = Approvals(stage)
         return self._approvals[stage.name]
 
-    def projects(self, stage: Any) -> frozenset[str]:
-        """The (normalized) names ``stage`` holds uploads of."""
-        if stage.name not in self._projects:
-            self._projects[stage.name] = frozenset(normalize_name(p) for p in stage.list_projects_perstage())
-        return self._projects[stage.name]
-
     def holders(self, project: str) -> list[Any]:
-        """The gating indexes that hold ``project``, in resolution order."""
+        """The gating indexes that hold ``project``, in resolution order (one small keyfs value per
+        index, the project's versions, never the index's list of projects; remembered across
+        requests as :meth:`link_answers` are)."""
         name = normalize_name(project)
-        return [stage for stage in self.gating if name in self.projects(stage)]
+        if name not in self._holders:
+            names = self._remembered(
+                "holders", name, lambda: tuple(stage.name for stage in self.gating if holds(stage, name))
+            )
+            self._holders[name] = [self._by_name[stage] for stage in names]
+        return self._holders[name]
 
     def gates(self, project: str) -> bool:
         """Whether a gating index holds uploads of ``project``."""
         return bool(self.holders(project))
 
     def project_visible(self, project: str) -> bool:
-        """A gated project shows once a gating index approved one of its versions."""
+        """A gated project shows once a gating index approved one of its versions (remembered
+        across requests, as :meth:`link_answers` are)."""
+        return self._remembered("project", project, lambda: self._project_visible(project))
+
+    def _project_visible(self, project: str) -> bool:
         holders = self.holders(project)
         if not holders:
             return True  # a mirror's name that no tpp index gates
@@ -115,6 +124,19 @@ class Lineage:
             if version in stage.list_versions_perstage(name):
                 return self.approvals(stage).version_approved(name, version)
         return False  # only a mirror has it
+
+    def link_answers(self, project: str) -> dict[str, bool]:
+        """:meth:`link_visible`'s answers for the project's links, by ``href`` (which holds the
+        sha256): remembered across requests until the project changes on one of :attr:`gating`,
+        or an index configuration changes (:mod:`.memo`)."""
+        return self._remembered("links", project, dict)
+
+    def _remembered(self, kind: str, project: str, compute: Callable[[], T]) -> T:
+        """``compute()``, or its value remembered while nothing of ``project`` changed on a gating
+        index and no index configuration changed."""
+        name = normalize_name(project)
+        depends = (CONFIG, *(project_name(stage.name, name) for stage in self.gating))
+        return memo_of(self.stage.keyfs).get(self.stage.keyfs, (kind, self.stage.name, name), depends, compute)
 
     def link_visible(self, project: str, link: Any) -> bool:
         """A file shows if the gating index it belongs to approved its exact bytes, or if it is a

@@ -51,7 +51,7 @@ def _file_approved(request: Any, stage: Any) -> bool:
     entry = stage.xom.filestore.get_file_entry(relpath)
     if entry is None or entry.project is None:
         return False
-    approvals = Approvals(stage.xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     return approvals.file_approved(entry.project, entry.version, entry.basename, entry.hashes.get("sha256"))
 
 
@@ -68,7 +68,7 @@ def _push_approved(request: Any, stage: Any) -> bool:
     if not isinstance(body, dict) or "targetindex" not in body:
         return True
     name, version = str(body.get("name", "")), str(body.get("version", ""))
-    approvals = Approvals(stage.xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     links = [link for link in stage.get_releaselinks_perstage(name) if link.version == version]
     return bool(links) and all(
         approvals.file_approved(name, version, link.basename, link.hashes.get("sha256")) for link in links

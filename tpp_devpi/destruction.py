@@ -8,8 +8,9 @@ each such ``DELETE`` with 403 and the reason, for everyone but root (the registr
 still clean up; devpi first needs the index made volatile, which only root may do). Held versions
 and their files may still be deleted by the owner: nobody installs them.
 
-After a deletion by root a re-upload is held again unless its exact bytes (name and sha256) were
-approved; a deleted index or user starts with no records (:func:`.records.forget_index`).
+A deleted version takes its approval record with it (:mod:`.records`): after a deletion by root a
+re-upload is held until it is approved again, its exact bytes included; a deleted index or user
+starts with no records.
 
 devpi's principal hooks (``get_principals_for_del_verdata`` and the like) cannot tell an approved
 version from a held one, and ``devpiserver_auth_denials`` cannot give a reason, hence the tween.
@@ -47,7 +48,7 @@ def reason(request: Any, xom: Any) -> str | None:
         return None
     if route in ("/{user}/{index}", "/{user}/{index}/"):
         return f"{stage.name} is a tpp index, whose name a plain index could then take; {_ONLY_ROOT}"
-    approvals = Approvals(xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     if route == "/{user}/{index}/{project}":
         project = normalize_name(match["project"])
         if any(approvals.version_approved(project, v) for v in stage.list_versions_perstage(project)):

@@ -22,7 +22,7 @@ from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
 from tpp_warehouse.interfaces import IHost
 
 from .availability import announce
-from .gate import Approvals, is_gated, normalize_name
+from .gate import Approvals, holds, is_gated, normalize_name
 from .records import approve
 
 __all__ = ["SESSION_KEY", "DevpiHost"]
@@ -62,9 +62,8 @@ class DevpiHost:
         return scope.kind is ScopeKind.PROJECT and person in self.owners(ProjectName(scope.value))
 
     def owners(self, project: ProjectName) -> frozenset[PersonId]:
-        name = normalize_name(project)
         return self.in_read_transaction(
-            lambda: frozenset(PersonId(stage.username) for stage in self.gated_stages() if name in _projects_of(stage))
+            lambda: frozenset(PersonId(stage.username) for stage in self.holders(normalize_name(project)))
         )
 
     def is_admin(self, person: PersonId) -> bool:
@@ -79,28 +78,30 @@ class DevpiHost:
     # --- keyfs ---------------------------------------------------------------------------------
 
     def gated_stages(self) -> Iterator[Any]:
-        """Every ``tpp`` index of the server."""
+        """Every ``tpp`` index of the server (users' records, not their projects)."""
         for user in self._xom.model.get_userlist():
             for stage in user.getstages():
                 if is_gated(stage):
                     yield stage
+
+    def holders(self, project: str) -> list[Any]:
+        """The ``tpp`` indexes holding uploads of (the normalized) ``project``: one small keyfs value
+        per index (the project's versions), never a list of every project."""
+        return [stage for stage in self.gated_stages() if holds(stage, project)]
 
     def write_approvals(self, action: Publish) -> None:
         """Record the release's files as approved in every tpp index that holds exactly those bytes."""
         release = action.release
         wanted = {(f.filename, f.sha256) for f in release.files}
         name = normalize_name(release.project)
-        for stage in self.gated_stages():
-            if name not in _projects_of(stage):
-                continue
+        for stage in self.holders(name):
             links = [
                 link
-                for link in stage.get_releaselinks_perstage(name)
-                if link.version == release.version and (link.basename, link.hashes.get("sha256")) in wanted
+                for link in release_links(stage, name, release.version)
+                if (link.basename, link.hashes.get("sha256")) in wanted
             ]
             matched = [(link.basename, link.hashes.get("sha256")) for link in links]
-            if matched:
-                approve(self._xom, stage.username, stage.index, name, release.version, matched)
+            if matched and approve(stage, name, release.version, matched):
                 announce(links)  # in the same keyfs transaction: replicas fetch the bytes now
                 log.info(
                     "tpp: published %s %s on %s (request %s)", name, release.version, stage.name, action.request_id
@@ -109,18 +110,16 @@ class DevpiHost:
     def delete_files(self, action: Purge) -> None:
         """Delete the files (exact name and sha256) from every tpp index, unless approved there."""
         wanted = {(f.filename, f.sha256) for f in action.files}
-        for stage in self.gated_stages():
-            approvals = Approvals(self._xom, stage.username, stage.index)
-            for project in _projects_of(stage):
-                if not any(normalize_name(name).startswith(f"{project}-") for name, _ in wanted):
-                    continue  # a file name starts with its project's name
-                for link in stage.get_releaselinks_perstage(project):
-                    sha256 = link.hashes.get("sha256")
-                    if (link.basename, sha256) in wanted and not approvals.file_approved(
-                        project, link.version, link.basename, sha256
-                    ):
-                        stage.del_entry(link.entry)
-                        log.info("tpp: purged %s from %s (request %s)", link.basename, stage.name, action.request_id)
+        name = normalize_name(action.project)
+        for stage in self.holders(name):
+            approvals = Approvals(stage)
+            for link in stage.get_releaselinks_perstage(name):
+                sha256 = link.hashes.get("sha256")
+                if (link.basename, sha256) in wanted and not approvals.file_approved(
+                    name, link.version, link.basename, sha256
+                ):
+                    stage.del_entry(link.entry)
+                    log.info("tpp: purged %s from %s (request %s)", link.basename, stage.name, action.request_id)
 
     def _after_commit(self, change: Callable[[], None]) -> None:
         # TPP's services run in a web request or a scripted one (tpp_warehouse.scripting); either way
@@ -181,5 +180,9 @@ class _AfterCommit:
     tpc_vote = abort
 
 
-def _projects_of(stage: Any) -> frozenset[str]:
-    return frozenset(normalize_name(p) for p in stage.list_projects_perstage())
+def release_links(stage: Any, project: str, version: str) -> list[Any]:
+    """The release files of one version of ``stage``, read from that version's own keyfs value (none
+    if the stage does not hold the version)."""
+    if not stage.get_versiondata_perstage(project, version):
+        return []
+    return list(stage.get_linkstore_perstage(project, version).get_links(rel="releasefile"))

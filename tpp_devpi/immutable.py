@@ -98,7 +98,7 @@ def _frozen(stage: Any, name: str, version: str) -> bool:
     project = normalize_name(name)
     if version not in stage.list_versions_perstage(project):
         return False
-    return Approvals(stage.xom, stage.username, stage.index).version_approved(project, version)
+    return Approvals(stage).version_approved(project, version)
 
 
 def _check_push(request: Any, xom: Any) -> tuple[int, str] | None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from .bases import Lineage, config_errors
 from .gate import TYPE
-from .records import forget_index
 
 __all__ = ["TppStage", "customizer_classes"]
 
@@ -39,14 +38,12 @@ class TppStage:
     def on_modified(self, request: Any, oldconfig: Any) -> None:
         """Refuse a configuration that could open a gated name or overwrite an approved file (only
         root may make a tpp index volatile, to delete it); a new index of an old name starts with no
-        approvals."""
+        approvals (its records went with the old index's versions)."""
         errors = config_errors(self.stage)
         if self.stage.ixconfig.get("volatile", True) and request.authenticated_userid != "root":
             errors.insert(0, "a tpp index must not be volatile: create or modify it with volatile=False")
         if errors:
             request.apifatal(400, message="; ".join(errors))
-        if not oldconfig:
-            forget_index(self.stage.xom, self.stage.username, self.stage.index)
 
     @cached_property
     def lineage(self) -> Lineage:
@@ -66,8 +63,20 @@ class TppStage:
         return self._links_filter(project, links)
 
     def _links_filter(self, project: str, links: Iterable[Any]) -> Iterator[bool]:
+        try:
+            answers = self.lineage.link_answers(project)
+        except Exception:
+            log.exception("tpp: cannot look up the remembered answers of %s; checking each link", self.stage.name)
+            answers = {}
         for link in links:
-            yield self._safely(self.lineage.link_visible, project, link)
+            try:
+                answer = answers.get(link.href)
+                if answer is None:
+                    answer = answers[link.href] = bool(self.lineage.link_visible(project, link))
+            except Exception:  # hidden, and not remembered: the next request checks again
+                log.exception("tpp filter of %s failed; hiding the item", self.stage.name)
+                answer = False
+            yield answer
 
     def _safely(self, check: Any, *args: Any) -> bool:
         """``check(*args)``, or False (hidden) if it raises: a filter must never fall silent."""

@@ -12,6 +12,8 @@ import threading
 import weakref
 from typing import Any
 
+from tpp_core import Scope
+
 from .host import DevpiHost
 
 __all__ = ["Runtime", "runtime_of"]
@@ -28,8 +30,10 @@ class Runtime:
         self.host = host
         #: Set when new notifications wait in the outbox, or jobs in the queue.
         self.wake = threading.Event()
-        #: Set when a policy was saved: an upload that waited for one can now open its request.
-        self.reconcile_soon = threading.Event()
+        #: The scopes of policies saved since the housekeeper last looked: uploads of their projects
+        #: that waited for a policy can now open their requests.
+        self.saved_scopes: set[Scope] = set()
+        self._scopes_lock = threading.Lock()
         #: Held while a request is opened: the upload hook (devpi's notifier thread) and the
         #: reconciliation (the housekeeper's) may open the same release at the same time, and each
         #: would otherwise see no request yet and open one.
@@ -37,6 +41,17 @@ class Runtime:
         #: (index, project, version) -> how many sweeps could not reconcile it (logged the first time).
         self.unsettled: dict[tuple[str, str, str], int] = {}
         _RUNTIMES[xom] = self
+
+    def policy_saved(self, scope: Scope) -> None:
+        """Have the housekeeper reconcile the projects ``scope`` covers (from a request thread)."""
+        with self._scopes_lock:
+            self.saved_scopes.add(scope)
+
+    def take_saved_scopes(self) -> frozenset[Scope]:
+        """The scopes saved since the last call (for the housekeeper), and forget them."""
+        with self._scopes_lock:
+            scopes, self.saved_scopes = frozenset(self.saved_scopes), set()
+        return scopes
 
 
 def runtime_of(xom: Any) -> Runtime | None:

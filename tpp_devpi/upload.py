@@ -20,6 +20,7 @@ from tpp_warehouse.interfaces import IApprovalService
 from tpp_warehouse.scripting import scripted
 
 from .gate import Approvals, is_gated, normalize_name
+from .host import release_links
 from .runtime import Runtime, runtime_of
 
 __all__ = ["Pending", "on_upload", "open_release", "pending"]
@@ -85,11 +86,11 @@ def pending(stage: Any, project: str, version: str) -> Pending:
 
     A file whose bytes are gone (a rejection deleted it before the upload hook ran) is none of them.
     """
-    approvals = Approvals(stage.xom, stage.username, stage.index)
+    approvals = Approvals(stage)
     files, uploader = [], None
-    for link in stage.get_releaselinks_perstage(normalize_name(project)):
+    for link in release_links(stage, normalize_name(project), version):
         sha256 = link.hashes.get("sha256")
-        if link.version != version or approvals.file_approved(project, version, link.basename, sha256):
+        if approvals.file_approved(project, version, link.basename, sha256):
             continue
         size = link.entry.file_size()
         if size is not None:

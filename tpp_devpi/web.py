@@ -5,9 +5,10 @@ One prefix for the whole server rather than ``/USER/INDEX/+tpp/``: TPP's routes 
 owner's tpp indexes, see :mod:`.denials`), and a person's devices and waiting requests span every
 index.
 
-``configure`` creates TPP's tables (on the primary), settles which files replicas may fetch
-(:mod:`.availability`), registers the host adapter, a signed-cookie
-session for the sign-in form, ``tpp_warehouse`` itself, the sign-in views and the leak guards.
+``configure`` creates TPP's tables and moves approval records of the old format (on the primary;
+:mod:`.migration`), then settles which files replicas may fetch (:mod:`.availability`), registers
+the host adapter, a signed-cookie session for the sign-in form, ``tpp_warehouse`` itself, the
+sign-in views and the leak guards.
 pyramid_tm runs only for ``/+tpp/`` requests, so devpi's own requests pay nothing for it, and each
 request has an explicit transaction manager of its own.
 """
@@ -27,6 +28,7 @@ from tpp_warehouse.settings import TPPSettings
 from .availability import settle_all
 from .host import DevpiHost
 from .jobs import install
+from .migration import migrate
 from .options import ROUTE_PREFIX, settings_from
 from .reconcile import Housekeeper
 from .runtime import Runtime
@@ -55,7 +57,8 @@ def configure(config: Any, pyramid_config: Any) -> None:
     parsed = TPPSettings.from_settings(settings)
     if not xom.is_replica():
         upgrade(str(settings["tpp.database_url"]))
-        settle_all(xom)  # entries of files held before replicas were kept from them
+        migrate(xom)
+        settle_all(xom)  # after the migration: it reads the records where they now live
     # An explicit transaction manager per request: devpi's own requests (pyramid_tm inactive) then
     # have no transaction at all, rather than an implicit thread-local one that nobody ends.
     transactions = {"tm.activate_hook": tm_active, "tm.manager_hook": "pyramid_tm.explicit_manager"}

@@ -43,7 +43,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tests.common.authenticator import SoftAuthenticator
-from tpp_core import ApprovalGroup, ApprovalRequest, PersonId, Policy, ProjectName, Scope
+from tpp_core import ApprovalGroup, ApprovalRequest, PersonId, Policy, ProjectName, RequestState, Scope
 from tpp_devpi.serve import executable
 from tpp_warehouse.db import make_engine
 from tpp_warehouse.models import NotificationRecord, RequestRecord
@@ -306,13 +306,20 @@ class DevpiServer:
         with Session(self.engine) as session:
             return RequestStore(session).of_project(ProjectName(project))
 
-    def request_for(self, project: str, version: str, files: int = 1, timeout: float = 15) -> ApprovalRequest:
-        """The request of ``project`` ``version`` once it holds ``files`` files (the hook runs after commit)."""
+    def request_for(
+        self, project: str, version: str, files: int = 1, timeout: float = 15, state: RequestState | None = None
+    ) -> ApprovalRequest:
+        """The newest request of ``project`` ``version`` (in ``state``, if given) once it holds ``files``
+        files (the hook runs after commit)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for request in self.requests_of(project):
                 subject = request.subject
-                if getattr(subject, "version", None) == version and len(getattr(subject, "files", ())) >= files:
+                if (
+                    getattr(subject, "version", None) == version
+                    and len(getattr(subject, "files", ())) >= files
+                    and state in (None, request.state)
+                ):
                     return request
             time.sleep(0.05)
         raise AssertionError(f"no request for {project} {version} after {timeout} s:\n{self.log.read_text()[-3000:]}")

@@ -1,7 +1,8 @@
 """With the owner's password (or its token) alone, nothing approved is deleted: not an approved
 version, file or project (a downgrade), not a ``tpp`` index or its owner (whose names a plain index
-or user could then take). Held versions may go; root may still delete, and what is uploaded again
-afterwards is held unless its exact bytes were approved there (I1, I3)."""
+or user could then take). Held versions may go; root may still delete, and a deleted version's record
+goes with it: what is uploaded again afterwards is held until it is approved again, the same bytes
+included (I1, I3)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
+from tpp_core import RequestState
 
 pytestmark = pytest.mark.service
 
@@ -58,18 +60,26 @@ def test_the_owner_cannot_delete_what_was_approved(
     assert install.returncode == 0, install.stdout + install.stderr
 
 
-def test_root_may_delete_and_a_re_upload_needs_the_approved_bytes(
+def test_root_may_delete_and_a_re_upload_needs_a_new_approval(
     server: DevpiServer, people: dict[str, Browser], dist: Path
 ) -> None:
     project = f"redo{next(_names)}"
     approved = wheel(dist, project, "1.0")
     server.publish(people["alice"], approved, project, "1.0")
+    first = server.request_for(project, "1.0")
     assert server.api("DELETE", f"/alice/rel/{project}/1.0?force", auth=ROOT).status_code == 200
     assert approved.name not in listed(server, "rel", project)
 
-    # The same bytes again: approved once, shown again. Other bytes of the same version: held.
+    # The same bytes again: root deleted them (perhaps for a reason), so they wait for a new approval.
     assert server.twine_upload("alice", "rel", approved).returncode == 0
+    again = server.request_for(project, "1.0", state=RequestState.VERIFYING)
+    assert again.id != first.id
+    assert approved.name not in listed(server, "rel", project)
+    assert requests.get(server.file_url("alice", "rel", approved), timeout=30).status_code == 403
+    assert people["alice"].decide(again.id, "approve").json()["state"] == "approved"
     assert approved.name in listed(server, "rel", project)
+
+    # Other bytes of the same version: held.
     assert server.api("DELETE", f"/alice/rel/{project}/1.0?force", auth=ROOT).status_code == 200
     (dist / "other").mkdir()
     other = wheel(dist / "other", project, "1.0", "Summary: not what was approved\n")

@@ -1,9 +1,10 @@
-"""Stand-ins for devpi's stages, links and keyfs, enough for the customizer and its lineage."""
+"""Stand-ins for devpi's stages, links and version data, enough for the customizer and its lineage."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from tpp_devpi.bases import skips_base
@@ -27,14 +28,6 @@ def link(owner: str, basename: str, version: str, sha256: str) -> Link:
 
 
 @dataclass
-class Key:
-    value: dict[str, Any]
-
-    def get(self) -> dict[str, Any]:
-        return self.value
-
-
-@dataclass
 class Model:
     stages: dict[str, Any]
 
@@ -44,16 +37,23 @@ class Model:
 
 @dataclass(eq=False)  # hashable, as devpi's XOM is (the plugin keys weak maps by it)
 class Xom:
-    """keyfs user records and the stages of a server."""
+    """The version data of a server's stages (``{stage: {project: {version: data}}}``) and its stages."""
 
-    users: dict[str, dict[str, Any]]
+    versiondata: dict[str, dict[str, dict[str, dict[str, Any]]]]
     model: Model = field(default_factory=lambda: Model({}))
 
-    def __post_init__(self) -> None:
-        self.keyfs = self
 
-    def USER(self, user: str) -> Key:  # devpi names its keys in capitals
-        return Key(self.users.get(user, {}))
+def records(stage: str = "alice/rel", index: str | None = None, **files: str) -> dict[str, Any]:
+    """Version data of ``stage`` where acme 1.0's record (written for ``index``, the stage by default)
+    approves ``files``."""
+    record = {"tpp_approved": {"index": index or stage, "files": files}}
+    return {stage: {"acme": {"1.0": record}}}
+
+
+class KeyFS:
+    """A keyfs whose every transaction writes, so the record cache always reads."""
+
+    tx = SimpleNamespace(write=True)
 
 
 @dataclass
@@ -68,6 +68,10 @@ class Stage:
 
     def __post_init__(self) -> None:
         self.xom.model.stages[self.name] = self
+        self.keyfs = KeyFS()
+
+    def key_projversion(self, project: str, version: str) -> SimpleNamespace:
+        return SimpleNamespace(relpath=f"{self.name}/{project}/{version}/.config")
 
     @property
     def name(self) -> str:
@@ -95,4 +99,7 @@ class Stage:
         return self.projects
 
     def list_versions_perstage(self, project: str) -> set[str]:
-        return self.projects[project]
+        return self.projects.get(project, set())
+
+    def get_versiondata_perstage(self, project: str, version: str) -> dict[str, Any]:
+        return self.xom.versiondata.get(self.name, {}).get(project, {}).get(version, {})

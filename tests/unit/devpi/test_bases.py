@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.devpi.stand_ins import WHEEL_SHA, Stage, Xom
+from tests.unit.devpi.stand_ins import WHEEL_SHA, Stage, Xom, records
 from tpp_devpi.bases import Lineage, config_errors, skips_base
 
 
@@ -38,7 +38,7 @@ def test_an_unreadable_base_counts_as_gated() -> None:
 
 
 def test_transitive_bases_gate_their_names() -> None:
-    xom = Xom({"alice": {"tpp": {"core": {"acme": {"1.0": {"acme-1.0.whl": WHEEL_SHA}}}}}})
+    xom = Xom(records("alice/core", **{"acme-1.0.whl": WHEEL_SHA}))
     Stage(xom, "alice", "core", {"acme": {"1.0"}})
     Stage(xom, "alice", "mid", {"other": {"0.1"}}, bases=("alice/core", "alice/plain"))
     Stage(xom, "alice", "plain", {"acme": {"9.0"}}, type="stage")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pyramid.authorization import Everyone
 
-from tests.unit.devpi.test_index import WHEEL_SHA, Stage, Xom, records
+from tests.unit.devpi.stand_ins import WHEEL_SHA, Stage, Xom, records
 from tpp_devpi.denials import FILE_ROUTE, denials
 
 DENY = frozenset({(Everyone, "pkg_read")})
@@ -35,7 +35,7 @@ def request(path: str, method: str = "GET", route: str = FILE_ROUTE) -> Any:
 
 
 def stage_with(entry: Entry | Exception | None, type: str = "tpp") -> Stage:
-    xom = Xom({"alice": records(**{"acme-1.0.whl": WHEEL_SHA})})
+    xom = Xom(records(**{"acme-1.0.whl": WHEEL_SHA}))
 
     def get_file_entry(relpath: str) -> Entry | None:
         assert relpath == RELPATH, relpath  # the ".metadata" suffix is stripped

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.devpi.stand_ins import OTHER_SHA, WHEEL_SHA, Stage, Xom, link
+from tests.unit.devpi.stand_ins import OTHER_SHA, WHEEL_SHA, Stage, Xom, link, records
 from tpp_devpi.index import TppStage
 
 
@@ -30,13 +30,9 @@ def answers(filter_iter: Iterator[bool] | None, items: list[Any]) -> list[bool]:
     return result
 
 
-def records(**files: str) -> dict[str, Any]:
-    return {"tpp": {"rel": {"acme": {"1.0": files}}}}
-
-
 @pytest.fixture
 def xom() -> Xom:
-    return Xom({"alice": records(**{"acme-1.0.whl": WHEEL_SHA})})
+    return Xom(records(**{"acme-1.0.whl": WHEEL_SHA}))
 
 
 @pytest.fixture
@@ -94,14 +90,20 @@ def test_a_base_index_decides_for_its_own_files(xom: Xom, rel: Stage) -> None:
 @pytest.mark.parametrize(
     "damaged",
     [
-        pytest.param({"tpp": "not a mapping"}, id="record not a mapping"),
-        pytest.param({"tpp": {"rel": {"acme": {"1.0": {"acme-1.0.whl": 7}}}}}, id="sha256 not text"),
-        pytest.param({"tpp": {"rel": {"acme": ["1.0"]}}}, id="versions not a mapping"),
+        pytest.param({"tpp_approved": "not a mapping"}, id="record not a mapping"),
+        pytest.param({"tpp_approved": {"index": "alice/rel", "files": {"acme-1.0.whl": 7}}}, id="sha256 not text"),
+        pytest.param({"tpp_approved": {"index": "alice/rel", "files": ["acme-1.0.whl"]}}, id="files not a mapping"),
+        pytest.param({"tpp_approved": {"files": {"acme-1.0.whl": WHEEL_SHA}}}, id="no index named"),
+        pytest.param(
+            {"tpp_approved": {"index": "alice/other", "files": {"acme-1.0.whl": WHEEL_SHA}}},
+            id="written for another index (copied by devpi push)",
+        ),
+        pytest.param({"tpp": {"rel": {"acme": {"1.0": {"acme-1.0.whl": WHEEL_SHA}}}}}, id="the old format"),
         pytest.param({}, id="no record"),
     ],
 )
 def test_damaged_records_hide_everything(damaged: dict[str, Any]) -> None:
-    stage = Stage(Xom({"alice": damaged}), "alice", "rel", {"acme": {"1.0"}})
+    stage = Stage(Xom({"alice/rel": {"acme": {"1.0": damaged}}}), "alice", "rel", {"acme": {"1.0"}})
     tpp = customizer(stage)
     links = [link("alice/rel", "acme-1.0.whl", "1.0", WHEEL_SHA)]
     assert answers(tpp.get_simple_links_filter_iter("acme", links), links) == [False]

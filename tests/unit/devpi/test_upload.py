@@ -36,11 +36,22 @@ class ReleaseLink:
         return [{"what": "upload", "who": "bob"}]
 
 
+@dataclass
+class LinkStore:
+    links: list[ReleaseLink]
+
+    def get_links(self, rel: str) -> list[ReleaseLink]:
+        return [link for link in self.links if link.rel == rel]
+
+
 class LinkedStage(Stage):
     links: list[ReleaseLink]
 
-    def get_releaselinks_perstage(self, project: str) -> list[ReleaseLink]:
-        return self.links
+    def get_versiondata_perstage(self, project: str, version: str) -> dict[str, str]:
+        return {"name": project, "version": version} if version in self.projects.get(project, ()) else {}
+
+    def get_linkstore_perstage(self, project: str, version: str) -> LinkStore:
+        return LinkStore([link for link in self.links if link.version == version])
 
 
 def stage_with(*links: ReleaseLink) -> LinkedStage:

@@ -20,6 +20,8 @@ sends), and the timed uploads with twine.
 * **twine upload** of 10 new wheels, governed names; goal: tpp/plain <= 1.15.
 * **upload -> request open -> push delivered** (median of the probes), and **approval -> installable**
   (from sending the final decision until ``+f/`` answers 200 and the simple page lists the file).
+* **approval -> installable through a replica** (median of ``--replica-releases``): a primary and a
+  replica of their own, as ``bench/devpi_replica.py`` measures them.
 * **peak memory** (VmHWM) of the server process after everything above.
 
 Rounds alternate between the indexes, so drift on the machine hits both alike; ratios are medians of
@@ -44,6 +46,9 @@ import requests
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' live-server helpers
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, the replica benchmark
+from devpi_replica import measure as measure_replica
+
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
 from tests.common.devpi_keyfs import store_releases
 from tests.common.notifications import listen
@@ -215,6 +220,12 @@ def main() -> int:
     parser.add_argument("--big-files", type=int, default=3, help="files per version of the big project (default 3)")
     parser.add_argument("--approved", type=int, default=5000, help="approved files at the second probe (default 5000)")
     parser.add_argument("--bulk-files", type=int, default=50, help="files per release to get there (default 50)")
+    parser.add_argument(
+        "--replica-releases",
+        type=int,
+        default=7,
+        help="releases approved through a replica's primary (default 7; 0: skip)",
+    )
     parser.add_argument("--probes", type=int, default=5, help="one-file releases per probe (default 5)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root, LoopbackPushService() as push:
@@ -292,7 +303,12 @@ def run(args: argparse.Namespace, server: DevpiServer, push: LoopbackPushService
         print(
             f"  {what:<40} median {statistics.median(times):7.0f} ms  (fastest {times[0]:.0f}, slowest {times[-1]:.0f})"
         )
-    # approval -> installable on a replica: measured by bench/devpi_replica.py (a primary and a replica).
+    if args.replica_releases:  # a primary and a replica of their own (bench/devpi_replica.py)
+        times = sorted(t * 1000 for t in measure_replica(args.replica_releases)["installable"])
+        print(
+            f"  {'approval -> installable on a replica':<40} median {statistics.median(times):7.0f} ms"
+            f"  (fastest {times[0]:.0f}, slowest {times[-1]:.0f})"
+        )
     print(f"  peak memory of the server (VmHWM) at {gate.approved} approved files: {peak_rss_mb(server):.0f} MB")
     return 0
 

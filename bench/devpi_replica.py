@@ -101,10 +101,8 @@ def _one_release(
     return to_bytes, to_installable
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--releases", type=int, default=7, help="releases approved, one at a time (default: 7)")
-    args = parser.parse_args()
+def measure(releases: int) -> dict[str, list[float]]:
+    """:func:`replica_latencies` on a primary and a replica of its own, started and stopped here."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         primary = DevpiServer(root / "primary", "--role", "primary").start()
@@ -117,11 +115,18 @@ def main() -> int:
                 raise SystemExit("cannot create alice/rel")
             replica = DevpiServer(root / "replica", primary=primary).start()
             (root / "dist").mkdir()
-            found = replica_latencies(primary, replica, alice, root / "dist", args.releases)
+            return replica_latencies(primary, replica, alice, root / "dist", releases)
         finally:
             if replica is not None:
                 replica.stop()
             primary.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", type=int, default=7, help="releases approved, one at a time (default: 7)")
+    args = parser.parse_args()
+    found = measure(args.releases)
     labels = {"bytes": "the bytes on the replica's disk", "installable": "installable through the replica"}
     for what, seconds in found.items():
         print(

@@ -49,6 +49,7 @@ from .interfaces import IApprovalService, IChallengeStore, IDeviceService, IEffe
 from .models import DecisionRecord
 from .request_store import RequestStore
 from .settings import TPPSettings
+from .unopened import Unopened
 
 __all__ = ["ApprovalService"]
 
@@ -223,6 +224,19 @@ class ApprovalService:
 
     def history(self, project: ProjectName) -> list[ApprovalRequest]:
         return self._requests.of_project(project)
+
+    def unopened(self, project: ProjectName, version: str, person: PersonId) -> Unopened | None:
+        releases = (r.subject for r in self.history(project) if isinstance(r.subject, Release))
+        newest = next((release for release in releases if release.version == version), None)
+        # A decided request's files are gone from the holds (published or deleted), so what the
+        # newest request does not list is waiting for a request of its own.
+        covered = set() if newest is None else {(f.filename, f.sha256) for f in newest.files}
+        held = [(f, who) for f, who in self._host.held(project, version) if (f.filename, f.sha256) not in covered]
+        owners = self._host.owners(project)
+        if not held or (person not in owners and all(who != person for _, who in held)):
+            return None
+        governed = bool(owners) or self._policies.governing(project) is not None
+        return Unopened(project=project, version=version, files=tuple(file for file, _ in held), governed=governed)
 
     def expire_overdue(self, at: datetime) -> int:
         overdue = self._requests.overdue(at)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .challenges import Ceremony
     from .models import DeviceRecord, InvitationRecord, PolicyRecord, RecoveryRecord
+    from .unopened import Unopened
 
 __all__ = [
     "IApprovalService",
@@ -75,6 +76,11 @@ class IHost(IRegistryHost):
     def is_admin(person: PersonId) -> bool:
         """Return whether ``person`` administers the registry (devpi's root, Warehouse's admins); they
         may vouch for anyone's recovery after all their devices were lost."""
+
+    def held(project: ProjectName, version: str) -> list[tuple[ReleaseFile, PersonId]]:
+        """Return the version's held files (uploaded, neither published nor deleted), each with who
+        uploaded it, whether a request covers them yet or not. The status JSON tells their uploader
+        that a request is opening before it exists."""
 
 
 class IChallengeStore(Interface):
@@ -266,6 +272,10 @@ class IApprovalService(Interface):
 
     def history(project: ProjectName) -> list[ApprovalRequest]:
         """Return the project's requests, newest first."""
+
+    def unopened(project: ProjectName, version: str, person: PersonId) -> Unopened | None:
+        """Return the version's held files that no request covers yet, if ``person`` uploaded one of
+        them or owns the project; else None (nobody else learns that they exist)."""
 
     def expire_overdue(at: datetime) -> int:
         """Expire every verifying request whose deadline has passed; returns how many."""

@@ -268,3 +268,10 @@ def test_a_rejected_release_does_not_look_opening(app: TestApp, registry: Regist
     answer = app.get(release_url("acme", "1.0"), headers=CI, status=303)
     assert answer.location == f"http://localhost:6543{status_url(request.id)}"
     assert poll(app, request.id)["state"] == "rejected"
+
+
+def test_the_redirect_is_json_too(app: TestApp, registry: Registry) -> None:
+    request = uploaded(registry)
+    answer = app.get(release_url("acme", "1.0"), headers=CI, status=303)
+    assert answer.content_type == "application/json"
+    assert answer.json == {"id": request.id, "status": f"http://localhost:6543{status_url(request.id)}"}

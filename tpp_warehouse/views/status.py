@@ -119,7 +119,9 @@ class StatusViews:
             subject = approval.subject
             if isinstance(subject, Release) and subject.version == version:
                 if self.approvals.may_read(approval, person):
-                    return HTTPSeeOther(location=self.request.route_url("tpp.request.status", request_id=approval.id))
+                    url = self.request.route_url("tpp.request.status", request_id=approval.id)
+                    # JSON like every answer here, for a client that does not follow redirects
+                    return HTTPSeeOther(location=url, json_body={"id": approval.id, "status": url})
                 break
         raise NotFound(f"no request of {project} {version[:80]} that you uploaded, may decide on or own")
 

@@ -203,6 +203,9 @@ class IPolicyService(Interface):
     def governing(project: ProjectName) -> Policy | None:
         """Return the policy that governs ``project`` (its own, else the longest prefix), or None."""
 
+    def naming(person: PersonId) -> list[Policy]:
+        """Return the policies in force that name ``person`` in one of their groups, by scope."""
+
     def versions(scope: Scope) -> list[PolicyRecord]:
         """Return every version of the scope's policy, newest first."""
 

@@ -19,8 +19,8 @@ which redirects to that request's status JSON for the same people. Before the re
 upload hook or the host's job has not run yet), the version's uploader and the project's owners get
 its held files and a ``state`` of their own: ``"opening"`` (ask again in a moment) or
 ``"no-policy"`` (no policy governs the project and it has no owner to give the default one: who
-manages it sets one at ``policy_url``, or a prefix policy, then the request opens). Anyone else gets a 404, so it does not
-tell who uploaded what, nor that a release is held.
+manages it sets one at ``policy_url``, or a prefix policy, then the request opens). Anyone else gets
+a 404, so it does not tell who uploaded what, nor that a release is held.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from tpp_core import (
     ApplyPolicy,
     Approval,
     ApprovalRequest,
+    AuditEntry,
     Cancellation,
     DecisionRefused,
     Expiry,
@@ -52,6 +53,9 @@ from .settings import TPPSettings
 from .unopened import Unopened
 
 __all__ = ["ApprovalService"]
+
+#: The states a request ends in.
+_ENDED = (RequestState.APPROVED, RequestState.REJECTED, RequestState.EXPIRED, RequestState.CANCELLED)
 
 
 @implementer(IApprovalService)
@@ -214,13 +218,27 @@ class ApprovalService:
 
     def reason(self, request_id: RequestId) -> str:
         # The reason lives where the decision is recorded for good: the request's audit entries.
-        endings = {f"tpp:request:{state.value}" for state in (RequestState.REJECTED, RequestState.CANCELLED)}
-        reasons = [
-            str(entry.data.get("reason", ""))
-            for entry in self._audit.entries(f"request:{request_id}")
-            if entry.kind in endings
-        ]
-        return reasons[-1] if reasons else ""
+        ending = self._ending(request_id, (RequestState.REJECTED, RequestState.CANCELLED))
+        return "" if ending is None else str(ending.data.get("reason", ""))
+
+    def ended_at(self, request_id: RequestId) -> datetime | None:
+        ending = self._ending(request_id, _ENDED)
+        return None if ending is None else ending.at
+
+    def devices_used(self, request_id: RequestId) -> dict[PersonId, str | None]:
+        used: dict[PersonId, str | None] = {}
+        for decision in self._requests.record(request_id).decisions:
+            if not decision.withdrawn:
+                person = PersonId(decision.person)
+                names = {d.credential_id: d.name for d in self._devices.devices(person)}
+                used[person] = names.get(decision.credential_id)
+        return used
+
+    def _ending(self, request_id: RequestId, states: Iterable[RequestState]) -> AuditEntry | None:
+        """The request's last audit entry that ended it in one of ``states``."""
+        kinds = {f"tpp:request:{state.value}" for state in states}
+        endings = [entry for entry in self._audit.entries(f"request:{request_id}") if entry.kind in kinds]
+        return endings[-1] if endings else None
 
     def history(self, project: ProjectName) -> list[ApprovalRequest]:
         return self._requests.of_project(project)

@@ -273,6 +273,14 @@ class IApprovalService(Interface):
     def reason(request_id: RequestId) -> str:
         """Return the reason given with the request's rejection or withdrawal ("" if none, or open)."""
 
+    def ended_at(request_id: RequestId) -> datetime | None:
+        """Return when the request ended, as the audit log records it (its files were published or
+        deleted then, a policy change applied), or None while it is open."""
+
+    def devices_used(request_id: RequestId) -> dict[PersonId, str | None]:
+        """Return the name of the device each person's decision that counts was signed with (None for
+        a device removed since)."""
+
     def history(project: ProjectName) -> list[ApprovalRequest]:
         """Return the project's requests, newest first."""
 

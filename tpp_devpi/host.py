@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pyramid.threadlocal import get_current_request
 from zope.interface import implementer
 
-from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
+from tpp_core import PersonId, ProjectName, Publish, Purge, ReleaseFile, Scope, ScopeKind
 from tpp_warehouse.interfaces import IHost
 
 from .availability import announce
@@ -147,6 +147,18 @@ class DevpiHost:
             raise RuntimeError("a tpp publish or purge ran inside a keyfs read transaction")
         with keyfs.write_transaction():
             change()
+
+    def held(self, project: ProjectName, version: str) -> list[tuple[ReleaseFile, PersonId]]:
+        """The version's unapproved files in every ``tpp`` index that holds the project."""
+        from .upload import pending  # upload needs the runtime, which needs this module
+
+        name = normalize_name(project)
+
+        def read() -> list[tuple[ReleaseFile, PersonId]]:
+            found = [pending(s, name, version) for s in self.gated_stages() if name in _projects_of(s)]
+            return [(f, PersonId(p.uploader)) for p in found for f in p.files]
+
+        return self.in_read_transaction(read)
 
 
 class _AfterCommit:

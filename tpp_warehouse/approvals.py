@@ -24,6 +24,7 @@ from tpp_core import (
     ApplyPolicy,
     Approval,
     ApprovalRequest,
+    AuditEntry,
     Cancellation,
     DecisionRefused,
     Expiry,
@@ -49,8 +50,12 @@ from .interfaces import IApprovalService, IChallengeStore, IDeviceService, IEffe
 from .models import DecisionRecord
 from .request_store import RequestStore
 from .settings import TPPSettings
+from .unopened import Unopened
 
 __all__ = ["ApprovalService"]
+
+#: The states a request ends in.
+_ENDED = (RequestState.APPROVED, RequestState.REJECTED, RequestState.EXPIRED, RequestState.CANCELLED)
 
 
 @implementer(IApprovalService)
@@ -213,16 +218,43 @@ class ApprovalService:
 
     def reason(self, request_id: RequestId) -> str:
         # The reason lives where the decision is recorded for good: the request's audit entries.
-        endings = {f"tpp:request:{state.value}" for state in (RequestState.REJECTED, RequestState.CANCELLED)}
-        reasons = [
-            str(entry.data.get("reason", ""))
-            for entry in self._audit.entries(f"request:{request_id}")
-            if entry.kind in endings
-        ]
-        return reasons[-1] if reasons else ""
+        ending = self._ending(request_id, (RequestState.REJECTED, RequestState.CANCELLED))
+        return "" if ending is None else str(ending.data.get("reason", ""))
+
+    def ended_at(self, request_id: RequestId) -> datetime | None:
+        ending = self._ending(request_id, _ENDED)
+        return None if ending is None else ending.at
+
+    def devices_used(self, request_id: RequestId) -> dict[PersonId, str | None]:
+        used: dict[PersonId, str | None] = {}
+        for decision in self._requests.record(request_id).decisions:
+            if not decision.withdrawn:
+                person = PersonId(decision.person)
+                names = {d.credential_id: d.name for d in self._devices.devices(person)}
+                used[person] = names.get(decision.credential_id)
+        return used
+
+    def _ending(self, request_id: RequestId, states: Iterable[RequestState]) -> AuditEntry | None:
+        """The request's last audit entry that ended it in one of ``states``."""
+        kinds = {f"tpp:request:{state.value}" for state in states}
+        endings = [entry for entry in self._audit.entries(f"request:{request_id}") if entry.kind in kinds]
+        return endings[-1] if endings else None
 
     def history(self, project: ProjectName) -> list[ApprovalRequest]:
         return self._requests.of_project(project)
+
+    def unopened(self, project: ProjectName, version: str, person: PersonId) -> Unopened | None:
+        releases = (r.subject for r in self.history(project) if isinstance(r.subject, Release))
+        newest = next((release for release in releases if release.version == version), None)
+        # A decided request's files are gone from the holds (published or deleted), so what the
+        # newest request does not list is waiting for a request of its own.
+        covered = set() if newest is None else {(f.filename, f.sha256) for f in newest.files}
+        held = [(f, who) for f, who in self._host.held(project, version) if (f.filename, f.sha256) not in covered]
+        owners = self._host.owners(project)
+        if not held or (person not in owners and all(who != person for _, who in held)):
+            return None
+        governed = bool(owners) or self._policies.governing(project) is not None
+        return Unopened(project=project, version=version, files=tuple(file for file, _ in held), governed=governed)
 
     def expire_overdue(self, at: datetime) -> int:
         overdue = self._requests.overdue(at)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .challenges import Ceremony
     from .models import DeviceRecord, InvitationRecord, PolicyRecord, RecoveryRecord
+    from .unopened import Unopened
 
 __all__ = [
     "IApprovalService",
@@ -75,6 +76,11 @@ class IHost(IRegistryHost):
     def is_admin(person: PersonId) -> bool:
         """Return whether ``person`` administers the registry (devpi's root, Warehouse's admins); they
         may vouch for anyone's recovery after all their devices were lost."""
+
+    def held(project: ProjectName, version: str) -> list[tuple[ReleaseFile, PersonId]]:
+        """Return the version's held files (uploaded, neither published nor deleted), each with who
+        uploaded it, whether a request covers them yet or not. The status JSON tells their uploader
+        that a request is opening before it exists."""
 
 
 class IChallengeStore(Interface):
@@ -197,6 +203,9 @@ class IPolicyService(Interface):
     def governing(project: ProjectName) -> Policy | None:
         """Return the policy that governs ``project`` (its own, else the longest prefix), or None."""
 
+    def naming(person: PersonId) -> list[Policy]:
+        """Return the policies in force that name ``person`` in one of their groups, by scope."""
+
     def versions(scope: Scope) -> list[PolicyRecord]:
         """Return every version of the scope's policy, newest first."""
 
@@ -268,8 +277,20 @@ class IApprovalService(Interface):
     def reason(request_id: RequestId) -> str:
         """Return the reason given with the request's rejection or withdrawal ("" if none, or open)."""
 
+    def ended_at(request_id: RequestId) -> datetime | None:
+        """Return when the request ended, as the audit log records it (its files were published or
+        deleted then, a policy change applied), or None while it is open."""
+
+    def devices_used(request_id: RequestId) -> dict[PersonId, str | None]:
+        """Return the name of the device each person's decision that counts was signed with (None for
+        a device removed since)."""
+
     def history(project: ProjectName) -> list[ApprovalRequest]:
         """Return the project's requests, newest first."""
+
+    def unopened(project: ProjectName, version: str, person: PersonId) -> Unopened | None:
+        """Return the version's held files that no request covers yet, if ``person`` uploaded one of
+        them or owns the project; else None (nobody else learns that they exist)."""
 
     def expire_overdue(at: datetime) -> int:
         """Expire every verifying request whose deadline has passed; returns how many."""

@@ -169,6 +169,10 @@ class PolicyService:
     def governing(self, project: ProjectName) -> Policy | None:
         return select_policy(self._store.policies(), project)
 
+    def naming(self, person: PersonId) -> list[Policy]:
+        policies = [p for p in self._store.policies() if any(person in g.members for g in p.groups)]
+        return sorted(policies, key=lambda p: (p.scope.kind.value, p.scope.value))
+
     def versions(self, scope: Scope) -> list[PolicyRecord]:
         return self._store.versions(scope)
 

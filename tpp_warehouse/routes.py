@@ -8,6 +8,7 @@ __all__ = ["ROUTES", "includeme"]
 
 #: route name -> path below the prefix
 ROUTES = {
+    "tpp.home": "/",
     "tpp.confirm": "/confirm",
     "tpp.confirm.begin": "/confirm/begin",
     "tpp.confirm.finish": "/confirm/finish",

@@ -140,13 +140,20 @@ class Person:
         expect(page.locator("#decisions")).to_contain_text(self.name)
         return page
 
-    def press(self, request_id: str, verdict: str, reason: str = "") -> Page:
-        """Open the approval page and press Approve or Reject (the ceremony then runs in the page)."""
+    def press(self, request_id: str, verdict: str, reason: str = "", *, confirm: bool = True) -> Page:
+        """Open the approval page and press Approve or Reject (the ceremony then runs in the page);
+        Reject asks first, and the person answers ``confirm``."""
         page = self.open(f"/requests/{request_id}")
         if reason:
             page.fill("#reason", reason)
+        if verdict == "reject":
+            page.once("dialog", lambda dialog: dialog.accept() if confirm else dialog.dismiss())
         page.click(f"#decide button[data-verdict={verdict}]")
         return page
+
+    def fits(self) -> bool:
+        """Whether the page is exactly as wide as the window: nothing scrolls sideways."""
+        return bool(self.page.evaluate("document.documentElement.scrollWidth === window.innerWidth"))
 
     def register_service_worker(self) -> str:
         """Register TPP's service worker as push.js does, from the devices page's data; returns

@@ -295,3 +295,65 @@ def test_notifications_are_turned_on_and_off_for_a_device(chromium: Browser, ser
     expect(row.locator("td").nth(4)).to_have_text("off")
     assert fay.page_errors == []
     fay.close()
+
+
+def test_the_home_page_shows_who_is_signed_in_and_signs_out(
+    chromium: Browser, people: dict[str, Person], server: DevpiServer
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    page = alice.open("/")
+    expect(page.locator("#who")).to_contain_text("Signed in as alice")
+    expect(page.locator("#home-devices")).to_contain_text("1 device")
+    expect(page.locator("#projects")).to_contain_text("hello")
+    page.click("#home-waiting a")
+    page.wait_for_url(f"{server.url}{ROUTE_PREFIX}/requests")
+    page.click("header a.brand")  # every page's header leads home
+    page.wait_for_url(f"{server.url}{ROUTE_PREFIX}/")
+    alice.screenshot("home")
+    page = bob.open("/")
+    expect(page.locator("#who")).to_contain_text("Signed in as bob")
+    assert bob.fits()
+    bob.screenshot("home-phone")
+
+    server.create_user("finn")
+    finn = signed_in(chromium, server, "finn")
+    page = finn.open("/")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#login")).to_be_visible()
+    page = finn.open("/")
+    expect(page.locator("#login")).to_be_visible()  # signed out: the home page asks to sign in again
+    assert finn.page_errors == []
+    finn.close()
+
+
+def test_reject_asks_first_and_the_decided_page_says_what_happened(
+    people: dict[str, Person], server: DevpiServer, tmp_path: Path
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    gated(server, "careful")
+    path = upload(server, tmp_path, "1.0", project="careful")
+    request_id = server.request_for("careful", "1.0").id
+    messages: list[str] = []
+    bob.page.once("dialog", lambda dialog: messages.append(dialog.message))
+    page = bob.press(request_id, "reject", confirm=False)
+    assert messages == [
+        "Reject careful 1.0? This ends the request for everyone and deletes its files; it cannot be undone."
+    ]
+    # Dismissed: no ceremony began, nothing was sent.
+    expect(page.locator("#tpp-notice")).to_be_hidden()
+    expect(page.locator("#decide button[data-verdict=reject]")).to_be_enabled()
+    expect(page.locator("#state")).to_have_text("verifying")
+    assert server.request_for("careful", "1.0").state is RequestState.VERIFYING
+    assert server.stored("alice", "rel", path)
+    assert bob.fits()
+
+    page = bob.decide(request_id, "reject")
+    expect(page.locator("#state")).to_have_text("rejected")
+    expect(page.locator("p.flash")).to_have_text("You rejected the request: it is rejected and its files were deleted.")
+    expect(page.locator("#facts")).not_to_contain_text("Expires")
+    expect(page.locator("#outcome")).to_contain_text("The files below were deleted on")
+    expect(page.locator("#decisions")).to_contain_text("phone")  # bob's device
+    assert bob.fits()
+    bob.screenshot("rejected-phone")
+    assert not server.stored("alice", "rel", path)
+    expect(alice.open(f"/requests/{request_id}").locator("p.flash")).to_have_count(0)  # the notice is bob's

@@ -12,7 +12,7 @@ from typing import Any
 
 from zope.interface import implementer
 
-from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
+from tpp_core import PersonId, ProjectName, Publish, Purge, ReleaseFile, Scope, ScopeKind
 from tpp_warehouse.interfaces import IHost
 
 
@@ -25,6 +25,9 @@ class MemoryHost:
     admins: set[str] = field(default_factory=lambda: {"root"})
     published: list[Publish] = field(default_factory=list)
     purged: list[Purge] = field(default_factory=list)
+    #: (project, version) -> the files uploaded, each with its uploader; published or purged ones
+    #: are no longer held.
+    uploads: dict[tuple[str, str], list[tuple[ReleaseFile, PersonId]]] = field(default_factory=dict)
 
     def session_person(self, request: Any) -> PersonId | None:
         person = getattr(request, "session_person", None)
@@ -44,6 +47,11 @@ class MemoryHost:
 
     def is_admin(self, person: PersonId) -> bool:
         return person in self.admins
+
+    def held(self, project: ProjectName, version: str) -> list[tuple[ReleaseFile, PersonId]]:
+        done = {f for action in self.published for f in action.release.files}
+        done.update(f for action in self.purged for f in action.files)
+        return [(f, who) for f, who in self.uploads.get((project, version), []) if f not in done]
 
     def publish(self, action: Publish) -> None:
         self.published.append(action)

@@ -11,10 +11,10 @@ import pytest
 from webtest import TestApp
 
 from tests.common.registry import Registry
-from tests.common.scenario import brief_policy, wheel
+from tests.common.scenario import brief_policy, group, wheel
 from tests.common.webapp import WebHost
 from tests.functional.conftest import login
-from tpp_core import ApprovalRequest
+from tpp_core import ApprovalRequest, PersonId, Policy, Release, ReleaseFile, Scope
 
 #: What curl sends: -u __token__:... and Accept: */*.
 CURL = {"Accept": "*/*"}
@@ -196,3 +196,82 @@ def test_the_release_address_tells_nothing_to_others(
     assert answer.content_type == "application/json"
     assert answer.json["error"].startswith(f"no request of acme {version} that you uploaded")
     assert app.get(release_url("acme", "1.0"), headers=CURL, status=403).content_type == "application/json"
+
+
+def held(host: WebHost, project: str, version: str, *files: ReleaseFile, uploader: str = "ci") -> None:
+    """The host stored an upload whose request has not opened yet (its hook or job has not run)."""
+    host.uploads.setdefault((project, version), []).extend((f, PersonId(uploader)) for f in files)
+
+
+def files_of(request: ApprovalRequest) -> tuple[ReleaseFile, ...]:
+    assert isinstance(request.subject, Release)
+    return request.subject.files
+
+
+def test_before_its_request_opens_the_uploader_hears_it_is_opening(app: TestApp, host: WebHost) -> None:
+    held(host, "acme", "1.0", wheel())
+    answer = app.get(release_url("acme", "1.0"), headers=CI, status=200)
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.json == {
+        "kind": "release",
+        "state": "opening",
+        "project": "acme",
+        "version": "1.0",
+        "files": [{"filename": "acme-1.0-py3-none-any.whl", "sha256": "0" * 63 + "1", "size": 1000}],
+        "message": "the request for acme 1.0 is opening; ask again in a moment",
+        "policy_url": "http://localhost:6543/tpp/policies/project/acme",
+    }
+
+
+def test_a_project_without_policy_or_owner_says_so_and_where_to_set_one(app: TestApp, host: WebHost) -> None:
+    held(host, "orphan", "1.0", wheel("orphan-1.0.tar.gz"))
+    answer = app.get(release_url("orphan", "1.0"), headers=CI, status=200).json
+    assert answer["state"] == "no-policy"
+    assert answer["policy_url"] == "http://localhost:6543/tpp/policies/project/orphan"
+    assert answer["message"].startswith("no policy governs orphan and it has no owner to give the default policy")
+    assert answer["policy_url"] in answer["message"]
+
+
+def test_a_prefix_policy_makes_it_opening(app: TestApp, host: WebHost, registry: Registry) -> None:
+    registry.enrol("root")
+    registry.set_policy(Policy(scope=Scope.prefix("orph"), version=1, groups=(group("g", "root"),)), by="root")
+    registry.session.commit()
+    held(host, "orphan", "1.0", wheel("orphan-1.0.tar.gz"))
+    assert app.get(release_url("orphan", "1.0"), headers=CI, status=200).json["state"] == "opening"
+
+
+def test_the_owners_hear_it_too_and_nobody_else(app: TestApp, host: WebHost) -> None:
+    held(host, "acme", "1.0", wheel())
+    host.tokens["mallory-secret"] = "mallory"
+    login(app, "lead")
+    assert app.get(release_url("acme", "1.0"), headers=CURL, status=200).json["state"] == "opening"
+    answer = app.get(release_url("acme", "1.0"), headers=token("mallory-secret"), status=404)
+    assert answer.json["error"].startswith("no request of acme 1.0 that you uploaded")
+
+
+def test_once_the_request_covers_the_files_the_address_leads_to_it(
+    app: TestApp, registry: Registry, host: WebHost
+) -> None:
+    request = uploaded(registry)
+    held(host, "acme", "1.0", *files_of(request))
+    answer = app.get(release_url("acme", "1.0"), headers=CI, status=303)
+    assert answer.location == f"http://localhost:6543{status_url(request.id)}"
+    held(host, "acme", "1.0", wheel("acme-1.0-py2-none-any.whl", 3))  # a late file, not added yet
+    assert app.get(release_url("acme", "1.0"), headers=CI, status=200).json["files"][0]["sha256"] == "0" * 63 + "3"
+
+
+def test_a_rejected_release_does_not_look_opening(app: TestApp, registry: Registry, host: WebHost) -> None:
+    request = uploaded(registry)
+    held(host, "acme", "1.0", *files_of(request))
+    registry.reject(request.id, "lead")
+    registry.session.commit()
+    answer = app.get(release_url("acme", "1.0"), headers=CI, status=303)
+    assert answer.location == f"http://localhost:6543{status_url(request.id)}"
+    assert poll(app, request.id)["state"] == "rejected"
+
+
+def test_the_redirect_is_json_too(app: TestApp, registry: Registry) -> None:
+    request = uploaded(registry)
+    answer = app.get(release_url("acme", "1.0"), headers=CI, status=303)
+    assert answer.content_type == "application/json"
+    assert answer.json == {"id": request.id, "status": f"http://localhost:6543{status_url(request.id)}"}

@@ -52,7 +52,9 @@ def test_the_upload_answers_before_the_worker_opens_its_request(world: World) ->
     status = urlsplit(status_url_of(answer.text)).path
     assert request_ids(world) == [None]  # the job waits in Redis
     assert WHEEL[0] not in world.app.get("/simple/acme/").text  # held all the same
-    world.app.get(status, headers=basic(TOKEN), status=404)  # no request yet
+    opening = world.app.get(status, headers=basic(TOKEN), status=200).json  # no request yet, and CI hears why
+    assert (opening["state"], [f["filename"] for f in opening["files"]]) == ("opening", [WHEEL[0]])
+    world.app.get(status, headers=basic("pypi-someone-else"), status=403)
 
     assert main(["worker", "--app", f"{__name__}:configured", "--burst"]) == 0
     request_id = world.request_of(answer)

@@ -101,7 +101,8 @@ def test_a_crash_before_the_request_opens_leaves_the_file_hidden(world: World, m
     world.gate()
     monkeypatch.setattr(capture, "open_held", crash)
     answer = world.upload(WHEEL)
-    world.app.get(urlsplit(status_url_of(answer.text)).path, headers=basic(TOKEN), status=404)  # not open
+    status = world.app.get(urlsplit(status_url_of(answer.text)).path, headers=basic(TOKEN), status=200).json
+    assert status["state"] == "opening"  # not open yet; the uploader hears it is coming
     assert held(world)[WHEEL[0]].request_id is None
     assert WHEEL[0] not in world.app.get("/simple/acme/").text
     world.app.get("/pypi/acme/json", status=404)

@@ -21,12 +21,16 @@
       reason,
     });
     tpp.say(`Recorded. The request is ${answer.state}.`);
-    window.location.reload();
+    window.location.reload(); // the registry's notice (what the decision did) shows on the reloaded page
   }
 
   for (const button of buttons) {
     button.addEventListener("click", async () => {
       if (!tpp.supported()) {
+        return;
+      }
+      // Rejecting deletes the files for good: the person says so twice.
+      if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
         return;
       }
       buttons.forEach((b) => { b.disabled = true; });

@@ -62,3 +62,12 @@ const tpp = {
     return (error && error.message) || String(error);
   },
 };
+
+// A form that ends something for good (data-confirm) asks before it is sent.
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+}

@@ -25,6 +25,7 @@ from tpp_core import (
     IClock,
     InvalidInput,
     NotFound,
+    PersonId,
     PolicyChange,
     RequestId,
     RequestState,
@@ -83,7 +84,8 @@ class ApprovalViews:
             "groups": approval.policy.groups,
             "seats": approval.quorum.seats,
             "missing": [str(shortfall) for shortfall in approval.quorum.missing] if verifying else [],
-            "decisions": [{"person": d.person, "verdict": d.verdict.value, "at": d.at} for d in approval.decisions],
+            "ended_at": None if verifying else self.approvals.ended_at(approval.id),
+            "decisions": _decisions(approval, self.approvals.devices_used(approval.id)),
             "may_decide": ready,
             "device_needed": eligible and not ready,
             "may_cancel": verifying and self.approvals.may_cancel(approval, self.person),
@@ -105,6 +107,7 @@ class ApprovalViews:
         ceremony = ceremony_answer(body, "ceremony")
         reason = optional_text(body, "reason")
         approval = self.approvals.decide(self._request_id(), self.person, verdict, ceremony, self.clock.now(), reason)
+        self.request.session.flash(_recorded(approval, verdict))  # the page reloads to show it
         return {"state": approval.state.value, "quorum": str(approval.quorum)}
 
     @view_config(route_name="tpp.request.cancel", request_method="POST")
@@ -112,7 +115,8 @@ class ApprovalViews:
         """Withdraw a verifying request (its uploader or an owner); its files are purged."""
         at = self.clock.now()
         approval = self.approvals.cancel(self._request_id(), confirmed_person(self.request, at), at)
-        self.request.session.flash("The request was withdrawn and its files deleted.")
+        files = "" if isinstance(approval.subject, PolicyChange) else " and its files deleted"
+        self.request.session.flash(f"The request was withdrawn{files}.")
         return HTTPSeeOther(location=self.request.route_path("tpp.request", request_id=approval.id))
 
     def _request_id(self) -> RequestId:
@@ -140,6 +144,27 @@ def _summary(approval: ApprovalRequest) -> dict[str, Any]:
         "opened": approval.opened_at,
         "expires": approval.expires_at,
     }
+
+
+def _recorded(approval: ApprovalRequest, verdict: Verdict) -> str:
+    """The notice after a decision: what it did to the request."""
+    change = isinstance(approval.subject, PolicyChange)
+    if verdict is Verdict.REJECT:
+        ended = "the proposed policy will not apply" if change else "its files were deleted"
+        return f"You rejected the request: it is rejected and {ended}."
+    if approval.state is RequestState.APPROVED:
+        ended = "the proposed policy is in force" if change else "the release is published"
+        return f"You approved the request: every group is filled and {ended}."
+    missing = "; ".join(str(shortfall) for shortfall in approval.quorum.missing)
+    return f"You approved the request. It still waits: {missing}."
+
+
+def _decisions(approval: ApprovalRequest, devices: dict[PersonId, str | None]) -> list[dict[str, Any]]:
+    """The decisions that count, each with the name of the device that signed it."""
+    return [
+        {"person": d.person, "verdict": d.verdict.value, "at": d.at, "device": devices.get(d.person)}
+        for d in approval.decisions
+    ]
 
 
 def _proposed(approval: ApprovalRequest) -> dict[str, Any] | None:

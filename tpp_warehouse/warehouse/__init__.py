@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_dirty
 from zope.interface import implementer
 
-from tpp_core import PersonId, ProjectName, Publish, Purge, Scope, ScopeKind
+from tpp_core import PersonId, ProjectName, Publish, Purge, ReleaseFile, Scope, ScopeKind, Sha256
 from tpp_warehouse.interfaces import IHost
 from tpp_warehouse.scripting import scripted
 from tpp_warehouse.settings import SettingsError, TPPSettings
@@ -155,6 +155,12 @@ class WarehouseHost:
             .where(h.project.normalized_name == project, h.role.role_name == "Owner")
         )
         return frozenset(PersonId(name) for name in self._session.scalars(query))
+
+    def held(self, project: ProjectName, version: str) -> list[tuple[ReleaseFile, PersonId]]:
+        rows = Holds(self._session).held(project, version)
+        return [
+            (ReleaseFile(filename=r.filename, sha256=Sha256(r.sha256), size=r.size), PersonId(r.uploader)) for r in rows
+        ]
 
     def publish(self, action: Publish) -> None:
         """Mark the approved files publishing; after commit their bytes are promoted and they appear."""

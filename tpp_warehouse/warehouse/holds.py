@@ -91,6 +91,13 @@ class Holds:
             query = query.where(HeldFileRecord.project == project, HeldFileRecord.version == version)
         return list(self._session.scalars(query.order_by(HeldFileRecord.held_at, HeldFileRecord.filename)))
 
+    def held(self, project: str, version: str) -> list[HeldFileRecord]:
+        """The release's held files, covered by a request or not, by name."""
+        query = select(HeldFileRecord).where(
+            HeldFileRecord.state == HELD, HeldFileRecord.project == project, HeldFileRecord.version == version
+        )
+        return list(self._session.scalars(query.order_by(HeldFileRecord.filename)))
+
     def in_state(self, state: str, filenames: Iterable[str] | None = None) -> list[HeldFileRecord]:
         """Held files in ``state`` (only those named, if ``filenames`` is given), locked until commit."""
         query = select(HeldFileRecord).where(HeldFileRecord.state == state)

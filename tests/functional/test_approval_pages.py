@@ -272,6 +272,12 @@ def test_a_policy_change_shows_the_proposed_policy(world: World) -> None:
         ["maintainers", "2", "bob, cora, dave, eve", "bob; the uploader"],
     ]
     assert page.html.find(id="files") is None
+    diff = [" ".join(li.text.split()) for li in page.html.find(id="policy-diff").select("ul.diff > li")]
+    assert diff == [
+        "Added group maintainers: 2 seats; members bob, cora, dave, eve; not counted: bob, the uploader",
+        "Removed group core-team (1 seat; members bob, cora, lead)",
+        "Removed group company (1 seat; members cora, dave, lead)",
+    ]
     assert can_decide(page)
     [row] = table(world.person("dave").client.get("/tpp/requests"), "requests")
     assert row[:2] == ["policy change of acme", "lead"]

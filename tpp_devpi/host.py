@@ -155,7 +155,7 @@ class DevpiHost:
         name = normalize_name(project)
 
         def read() -> list[tuple[ReleaseFile, PersonId]]:
-            found = [pending(s, name, version) for s in self.gated_stages() if name in _projects_of(s)]
+            found = [pending(stage, name, version) for stage in self.holders(name)]
             return [(f, PersonId(p.uploader)) for p in found for f in p.files]
 
         return self.in_read_transaction(read)

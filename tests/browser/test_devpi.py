@@ -301,10 +301,12 @@ def test_the_home_page_shows_who_is_signed_in_and_signs_out(
     chromium: Browser, people: dict[str, Person], server: DevpiServer
 ) -> None:
     alice, bob = people["alice"], people["bob"]
+    # A policy of its own that names alice: this module's tests may run on other workers' servers.
+    server.set_policy(Policy(scope=Scope.project("homely"), version=1, groups=(group("g", "alice"),)), by="alice")
     page = alice.open("/")
     expect(page.locator("#who")).to_contain_text("Signed in as alice")
     expect(page.locator("#home-devices")).to_contain_text("1 device")
-    expect(page.locator("#projects")).to_contain_text("hello")
+    expect(page.locator("#projects")).to_contain_text("homely")
     page.click("#home-waiting a")
     page.wait_for_url(f"{server.url}{ROUTE_PREFIX}/requests")
     page.click("header a.brand")  # every page's header leads home

@@ -3,8 +3,9 @@
 A path or a query string that is not UTF-8 (``/+tpp/%ff``, ``/+tpp/login?%ff=%fe``) raises as soon
 as devpi's request logger or a view decodes it, and a form body with a bad multipart boundary
 raises in every view that reads ``request.POST`` (CSRF checks, TPP's forms, the upload checks); an
-upload or push whose name or version holds a "/" or a line break breaks devpi's storage: each was a
-500. This tween sits over devpi's request logger, so it is the first to look, and answers those with
+upload or push whose name or version holds a "/" or a line break breaks devpi's storage, and so does
+an uploaded file whose name is too long for the file system once devpi adds its temporary suffix:
+each was a 500. This tween sits over devpi's request logger, so it is the first to look, and answers those with
 400 naming the problem; it also escapes a reason phrase devpi built from a name that is not
 Latin-1. It parses bodies on the primary only: a replica proxies POSTs to the primary, which checks
 them (and a body read here could not be streamed on).
@@ -26,6 +27,9 @@ __all__ = ["includeme", "malformed_tween", "problem"]
 
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 _INDEX_PATH = re.compile(r"/[^+/][^/]*/[^+/][^/]*/?")  # /user/index: where uploads and pushes go
+#: The longest file name devpi can store: file systems allow 255 bytes, and devpi writes the upload
+#: first as ``<name>-<sha256 hex>-tmp``.
+MAX_FILENAME_BYTES = 255 - len("-") - 64 - len("-tmp")
 
 
 def problem(request: Any, parse_form: bool) -> str | None:
@@ -64,6 +68,11 @@ def _bad_release_fields(fields: Any) -> str | None:
         value = fields.get(key)
         if isinstance(value, str) and (not value.isprintable() or "/" in value):
             return f"the {key} {value[:80]!r} holds a line break, a control character or a '/'"
+    filename = getattr(fields.get("content"), "filename", None)
+    if isinstance(filename, str) and len(filename.encode()) > MAX_FILENAME_BYTES:
+        return (
+            f"the file name {filename[:80]!r}... is {len(filename.encode())} bytes long; at most {MAX_FILENAME_BYTES}"
+        )
     return None
 
 

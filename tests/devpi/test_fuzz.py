@@ -159,3 +159,19 @@ def odd_uploads(server: DevpiServer, rng: random.Random) -> list[tuple[int, str,
             answer = post(url, data=fields, auth=auth, timeout=30)
         results.append((answer.status_code, "POST", f"/alice/rel/ {kind} {action}", fields))
     return results
+
+
+def test_a_file_name_too_long_to_store_is_refused_with_its_length(server: DevpiServer) -> None:
+    """devpi first writes ``<name>-<sha256>-tmp``; a name of 186 bytes or more made that 500."""
+    fields = {":action": "file_upload", "name": "longname", "version": "1." + "0" * 200}
+    filename = f"longname-{fields['version']}-py3-none-any.whl"
+    answer = requests.post(
+        f"{server.url}/alice/rel/",
+        data=fields,
+        files={"content": (filename, b"wheel bytes")},
+        auth=("alice", PASSWORD),
+        timeout=30,
+    )
+    assert answer.status_code == 400
+    assert f"is {len(filename)} bytes long; at most 186" in answer.text
+    assert requests.get(f"{server.url}/alice/rel/+simple/longname/", timeout=30).status_code == 404

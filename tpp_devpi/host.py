@@ -160,6 +160,11 @@ class DevpiHost:
 
         return self.in_read_transaction(read)
 
+    def unowned(self, person: PersonId) -> list[tuple[ProjectName, str]]:
+        """None: a project of a ``tpp`` index is owned by the index's owner, so its first upload
+        gets the default policy."""
+        return []
+
 
 class _AfterCommit:
     """A ``transaction`` data manager that changes keyfs once TPP's rows are committed.

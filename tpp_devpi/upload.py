@@ -31,12 +31,14 @@ _BYTES_WAIT = 2.0  # seconds; devpi moves a committed file into place within mil
 
 
 class Pending(NamedTuple):
-    """The unapproved release files of one version of a ``tpp`` index, and who uploaded them."""
+    """The unapproved release files of one version of a ``tpp`` index, who uploaded them, and the
+    index (``user/index``) they went to."""
 
     project: str
     version: str
     files: tuple[ReleaseFile, ...]
     uploader: str
+    index_name: str
 
 
 def on_upload(stage: Any, project: str, version: str, link: Any) -> None:
@@ -96,7 +98,7 @@ def pending(stage: Any, project: str, version: str) -> Pending:
         if size is not None:
             files.append(ReleaseFile(filename=link.basename, sha256=Sha256(sha256), size=size))
             uploader = uploader or next((e["who"] for e in link.get_logs() if e.get("what") == "upload"), None)
-    return Pending(normalize_name(project), version, tuple(files), uploader or stage.username)
+    return Pending(normalize_name(project), version, tuple(files), uploader or stage.username, stage.name)
 
 
 def open_release(runtime: Runtime, found: Pending) -> ApprovalRequest | None:
@@ -110,6 +112,7 @@ def open_release(runtime: Runtime, found: Pending) -> ApprovalRequest | None:
             found.files,
             person_id(found.uploader),
             datetime.now(UTC),
+            found.index_name,
         )
         scripted_request.tm.commit()
     if request is not None:

@@ -98,7 +98,13 @@ class ApprovalService:
         )
 
     def open_release(
-        self, project: ProjectName, version: str, files: tuple[ReleaseFile, ...], uploader: PersonId, at: datetime
+        self,
+        project: ProjectName,
+        version: str,
+        files: tuple[ReleaseFile, ...],
+        uploader: PersonId,
+        at: datetime,
+        index: str | None = None,
     ) -> ApprovalRequest | None:
         policy = self._policies.claim_default(project, uploader, at)
         if policy is None:
@@ -117,7 +123,7 @@ class ApprovalService:
                 at=at,
                 lifetime=self._settings.request_lifetime,
             )
-            self._requests.add(request)
+            self._requests.add(request, index=index)
         self._carry_out(request, actions, at)
         return request
 
@@ -182,6 +188,7 @@ class ApprovalService:
                 at=at,
                 credential_id=device.credential_id,
                 public_key=device.public_key,
+                device_name=device.name,
                 manifest=manifest,
                 challenge=challenge,
                 client_data_json=verified.client_data_json,
@@ -226,13 +233,11 @@ class ApprovalService:
         return None if ending is None else ending.at
 
     def devices_used(self, request_id: RequestId) -> dict[PersonId, str | None]:
-        used: dict[PersonId, str | None] = {}
-        for decision in self._requests.record(request_id).decisions:
-            if not decision.withdrawn:
-                person = PersonId(decision.person)
-                names = {d.credential_id: d.name for d in self._devices.devices(person)}
-                used[person] = names.get(decision.credential_id)
-        return used
+        decisions = self._requests.record(request_id).decisions
+        return {PersonId(d.person): d.device_name for d in decisions if not d.withdrawn}
+
+    def indexes(self, request_ids: Iterable[RequestId]) -> dict[RequestId, str]:
+        return self._requests.indexes(request_ids)
 
     def _ending(self, request_id: RequestId, states: Iterable[RequestState]) -> AuditEntry | None:
         """The request's last audit entry that ended it in one of ``states``."""
@@ -255,6 +260,11 @@ class ApprovalService:
             return None
         governed = bool(owners) or self._policies.governing(project) is not None
         return Unopened(project=project, version=version, files=tuple(file for file, _ in held), governed=governed)
+
+    def waiting_for_policy(self, person: PersonId) -> list[Unopened]:
+        # Only a project without an owner can lack a policy: an owner's gets the default one.
+        found = (self.unopened(project, version, person) for project, version in self._host.unowned(person))
+        return [unopened for unopened in found if unopened is not None and not unopened.governed]
 
     def expire_overdue(self, at: datetime) -> int:
         overdue = self._requests.overdue(at)

@@ -82,6 +82,12 @@ class IHost(IRegistryHost):
         uploaded it, whether a request covers them yet or not. The status JSON tells their uploader
         that a request is opening before it exists."""
 
+    def unowned(person: PersonId) -> list[tuple[ProjectName, str]]:
+        """Return the versions (project, version) holding files ``person`` uploaded to a project that
+        has no owner in the host, by project and version. No default policy can name an owner there,
+        so unless a prefix policy governs them they wait for a policy; a host whose every project has
+        an owner returns none."""
+
 
 class IChallengeStore(Interface):
     """Server-side WebAuthn challenges: single-use, expiring, bound to their purpose (I2)."""
@@ -236,11 +242,18 @@ class IApprovalService(Interface):
     """Release requests: opened by uploads, decided with WebAuthn, published or purged by the host."""
 
     def open_release(
-        project: ProjectName, version: str, files: tuple[ReleaseFile, ...], uploader: PersonId, at: datetime
+        project: ProjectName,
+        version: str,
+        files: tuple[ReleaseFile, ...],
+        uploader: PersonId,
+        at: datetime,
+        index: str | None = None,
     ) -> ApprovalRequest | None:
         """Open a request for an upload to a gated project, or add the files to the verifying
         request of the same version. A project without a policy gets its default one first
-        (:meth:`IPolicyService.claim_default`); returns None only if the host names no owner."""
+        (:meth:`IPolicyService.claim_default`); returns None only if the host names no owner.
+        ``index`` names where the upload went on a host of many indexes (devpi's ``alice/dev``);
+        the request keeps the index of the upload that opened it."""
 
     def get(request_id: RequestId) -> ApprovalRequest:
         """Return the request. Raises NotFound."""
@@ -282,8 +295,11 @@ class IApprovalService(Interface):
         deleted then, a policy change applied), or None while it is open."""
 
     def devices_used(request_id: RequestId) -> dict[PersonId, str | None]:
-        """Return the name of the device each person's decision that counts was signed with (None for
-        a device removed since)."""
+        """Return the name the device had when it signed each person's decision that counts (None for
+        an early decision whose device was removed before names were recorded)."""
+
+    def indexes(request_ids: Iterable[RequestId]) -> dict[RequestId, str]:
+        """Return the index each request's upload went to, for those whose host named one."""
 
     def history(project: ProjectName) -> list[ApprovalRequest]:
         """Return the project's requests, newest first."""
@@ -291,6 +307,10 @@ class IApprovalService(Interface):
     def unopened(project: ProjectName, version: str, person: PersonId) -> Unopened | None:
         """Return the version's held files that no request covers yet, if ``person`` uploaded one of
         them or owns the project; else None (nobody else learns that they exist)."""
+
+    def waiting_for_policy(person: PersonId) -> list[Unopened]:
+        """Return the releases ``person`` uploaded whose held files wait for a policy: no request can
+        open until someone sets one for their project (or a prefix that covers it)."""
 
     def expire_overdue(at: datetime) -> int:
         """Expire every verifying request whose deadline has passed; returns how many."""

@@ -113,6 +113,10 @@ class RequestRecord(Model):
     version: Mapped[str | None] = mapped_column(String(128))
     proposed: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the proposed policy, for a policy change
     uploader: Mapped[str] = mapped_column(String(_PERSON))
+    # Where the upload that opened a release request went, on a host of many indexes (devpi's
+    # "alice/dev"); None on a host of one index, and for a policy change. A fact of that upload, so
+    # it is kept rather than looked up again (the index may be renamed or deleted since).
+    index_name: Mapped[str | None] = mapped_column(String(_NAME))
     # The pinned policy (I5): the request is decided under this version whatever happens later.
     policy_id: Mapped[int] = mapped_column(ForeignKey("tpp_policies.id"))
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -159,6 +163,9 @@ class DecisionRecord(Model):
     # Kept even after removal of the device: the approval stays checkable.
     credential_id: Mapped[bytes]
     public_key: Mapped[bytes]
+    # The device's name when it signed: a later rename or removal does not rewrite history. None only
+    # for a decision recorded before names were kept whose device was removed before that (0005).
+    device_name: Mapped[str | None] = mapped_column(String(64))
     manifest: Mapped[bytes]  # the exact bytes whose sha256 ends the challenge
     challenge: Mapped[bytes]
     client_data_json: Mapped[bytes]

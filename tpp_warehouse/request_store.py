@@ -6,6 +6,7 @@ what changed. Decisions are written by the approval service, which holds their r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -62,8 +63,9 @@ class RequestStore:
             raise NotFound(f"there is no request {request_id!r}")
         return record
 
-    def add(self, request: ApprovalRequest) -> RequestRecord:
-        """Store a newly opened request, pinned to the stored row of its policy's version.
+    def add(self, request: ApprovalRequest, *, index: str | None = None) -> RequestRecord:
+        """Store a newly opened request, pinned to the stored row of its policy's version; ``index``
+        is where its upload went, on a host of many indexes.
 
         :raises NotFound: if that version of the policy is not stored.
         """
@@ -89,6 +91,7 @@ class RequestStore:
             project=None,
             version=None,
             kind="release",
+            index_name=index,
         )
         if isinstance(request.subject, Release):
             record.project, record.version = request.subject.project, request.subject.version
@@ -118,6 +121,13 @@ class RequestStore:
         record = self.record(request_id)  # held: the collection keeps only a weak reference to it
         record.decisions.append(decision)
         self._session.flush()
+
+    def indexes(self, request_ids: Iterable[RequestId]) -> dict[RequestId, str]:
+        """The index each of these requests' uploads went to, for those that name one."""
+        query = select(RequestRecord.id, RequestRecord.index_name).where(
+            RequestRecord.id.in_(list(request_ids)), RequestRecord.index_name.is_not(None)
+        )
+        return {RequestId(id_): str(index) for id_, index in self._session.execute(query)}
 
     def overdue(self, at: datetime) -> list[ApprovalRequest]:
         """Verifying requests whose deadline is at or before ``at``, oldest first."""

@@ -152,8 +152,15 @@ class Person:
         return page
 
     def fits(self) -> bool:
-        """Whether the page is exactly as wide as the window: nothing scrolls sideways."""
-        return bool(self.page.evaluate("document.documentElement.scrollWidth === window.innerWidth"))
+        """Whether the page is exactly as wide as the viewport it was given: nothing scrolls sideways.
+
+        Compared with the given width, not ``window.innerWidth``: a phone's browser (``is_mobile``)
+        zooms out to show a page that overflows, and its inner width then grows with the page.
+        """
+        viewport = self.page.viewport_size
+        assert viewport is not None, "every Person's context has a viewport"
+        widths = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        return bool(widths == [viewport["width"]] * 2)
 
     def register_service_worker(self) -> str:
         """Register TPP's service worker as push.js does, from the devices page's data; returns

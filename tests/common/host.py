@@ -53,6 +53,14 @@ class MemoryHost:
         done.update(f for action in self.purged for f in action.files)
         return [(f, who) for f, who in self.uploads.get((project, version), []) if f not in done]
 
+    def unowned(self, person: PersonId) -> list[tuple[ProjectName, str]]:
+        return sorted(
+            (ProjectName(project), version)
+            for project, version in self.uploads
+            if not self.owners_of.get(project)
+            and any(who == person for _, who in self.held(ProjectName(project), version))
+        )
+
     def publish(self, action: Publish) -> None:
         self.published.append(action)
 

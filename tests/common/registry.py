@@ -124,8 +124,11 @@ class Registry:
         self.invite(policy.scope, *sorted(members), by=by)
         return self.policies.propose(PersonId(by), policy, self.now)
 
-    def upload(self, project: str, version: str, *files: ReleaseFile, uploader: str = "ci") -> ApprovalRequest | None:
-        return self.approvals.open_release(ProjectName(project), version, files, PersonId(uploader), self.now)
+    def upload(
+        self, project: str, version: str, *files: ReleaseFile, uploader: str = "ci", index: str | None = None
+    ) -> ApprovalRequest | None:
+        """Open (or extend) the release's request as a host's upload does; ``index`` as devpi names it."""
+        return self.approvals.open_release(ProjectName(project), version, files, PersonId(uploader), self.now, index)
 
     def sign(self, request_id: RequestId, person: str, verdict: Verdict) -> tuple[str, str]:
         """Run the decision ceremony on the person's authenticator; returns (ceremony id, credential)."""

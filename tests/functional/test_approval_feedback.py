@@ -1,6 +1,7 @@
 """The approval page's feedback and safety: a notice after each decision or withdrawal says what it
 did; reject and withdraw ask first (``data-confirm``, read by the page's scripts); a decided page
-says what happened to the files and when, hides the expiry, and names each decision's device."""
+says what happened to the files and when, hides the expiry, and names each decision's device as it
+was named when it signed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.common.scenario import T0, group
 from tests.common.webapp import WebHost
 from tests.functional.test_approval_pages import SDIST, WHEEL, World, facts, table
 from tpp_core import ApprovalRequest, PersonId, Policy, Scope
+from tpp_warehouse.request_store import RequestStore
 from tpp_warehouse.views.display import when
 
 
@@ -95,9 +97,21 @@ def test_a_withdrawal_asks_first_and_says_what_it_did(world: World, release: App
     assert facts(answer)["Cancelled"] == when(T0)
 
 
-def test_a_device_removed_since_reads_so(world: World, release: ApprovalRequest) -> None:
+def test_a_decision_keeps_the_name_its_device_had_when_it_signed(world: World, release: ApprovalRequest) -> None:
     world.approve("lead", release.id)
-    [device] = world.registry.devices.devices(PersonId("lead"))
-    world.registry.devices.remove(PersonId("lead"), device.id, world.registry.now)
+    lead = PersonId("lead")
+    [device] = world.registry.devices.devices(lead)
+    world.registry.devices.rename(lead, device.id, "old phone", world.registry.now)
     world.registry.session.commit()
-    assert table(world.page("cora", release.id), "decisions")[0][:3] == ["lead", "approve", "removed since"]
+    assert table(world.page("cora", release.id), "decisions")[0][:3] == ["lead", "approve", "lead's phone"]
+    world.registry.devices.remove(lead, device.id, world.registry.now)
+    world.registry.session.commit()
+    assert table(world.page("cora", release.id), "decisions")[0][:3] == ["lead", "approve", "lead's phone"]
+
+
+def test_a_decision_from_before_names_were_recorded_says_so(world: World, release: ApprovalRequest) -> None:
+    world.approve("lead", release.id)
+    [decision] = RequestStore(world.registry.session).record(release.id).decisions
+    decision.device_name = None  # as migration 0005 leaves it when the device was gone already
+    world.registry.session.commit()
+    assert table(world.page("cora", release.id), "decisions")[0][:3] == ["lead", "approve", "not recorded"]

@@ -130,8 +130,9 @@ def release(world: World) -> ApprovalRequest:
 
 
 def table(page: Any, table_id: str) -> list[list[str]]:
+    """Each row's cells as a person reads them: the words of each cell, one space apart."""
     rows = page.html.find("table", id=table_id).find("tbody").find_all("tr")
-    return [[cell.get_text(strip=True) for cell in row.find_all(["th", "td"])] for row in rows]
+    return [[" ".join(cell.get_text(" ").split()) for cell in row.find_all(["th", "td"])] for row in rows]
 
 
 def facts(page: Any) -> dict[str, str]:
@@ -245,6 +246,23 @@ def test_a_device_of_each_algorithm_enrols_and_approves(world: World, alg: int) 
     [published] = world.host.published
     assert isinstance(published, Publish)
     assert published.release.files == (WHEEL,)
+
+
+def test_the_index_an_upload_went_to_is_shown_where_the_host_names_one(world: World) -> None:
+    world.policy(brief_policy())
+    world.person("cora")
+    to_dev = world.registry.upload("acme", "1.0", WHEEL, index="lead/dev")
+    single = world.registry.upload("acme", "2.0", release_file("acme-2.0.tar.gz", b"2"))  # a host of one index
+    assert to_dev is not None
+    assert single is not None
+    # Later files, uploaded elsewhere, join the request; it keeps the index that opened it.
+    world.registry.upload("acme", "1.0", SDIST, index="cora/dev")
+    world.registry.session.commit()
+
+    assert facts(world.page("cora", to_dev.id))["Index"] == "uploaded to lead/dev"
+    assert "Index" not in facts(world.page("cora", single.id))
+    rows = table(world.person("cora").client.get("/tpp/requests"), "requests")
+    assert sorted(row[0] for row in rows) == ["acme 1.0 to lead/dev", "acme 2.0"]
 
 
 def test_a_policy_change_shows_the_proposed_policy(world: World) -> None:

@@ -17,7 +17,7 @@ from tests.common.scenario import group
 from tests.warehouse.conftest import TOKEN, World, basic
 from tests.warehouse.dists import wheel
 from tests.warehouse_host import create_database, make_app
-from tests.warehouse_host.models import File, Project, Release
+from tests.warehouse_host.models import File, Project, Release, Role
 from tests.warehouse_host.models import Session as HostSession
 from tpp_core import PersonId, Policy, ProjectName, Scope
 from tpp_warehouse.interfaces import IHost
@@ -153,6 +153,18 @@ def test_the_host_adapter_implements_the_port(world: World) -> None:
         assert not host.may_manage(PersonId("nobody"), Scope.project("beta"))
         assert not host.may_manage(PersonId("ci"), Scope.prefix("be"))
         assert host.may_manage(PersonId("root"), Scope.prefix("be"))
+
+
+def test_the_host_adapter_finds_held_uploads_of_projects_without_an_owner(world: World) -> None:
+    world.gate()
+    world.upload()  # ci creates acme (held: gated) and becomes its owner
+    world.upload(wheel("beta", "1.0"))  # not gated: nothing held
+    with scripted(world.pyramid) as request:
+        host = request.find_service(IHost, context=None)
+        assert host.unowned(PersonId("ci")) == []
+        request.db.execute(delete(Role))  # acme and beta lose their owners
+        assert host.unowned(PersonId("ci")) == [("acme", "1.0")]
+        assert host.unowned(PersonId("lead")) == []  # not the uploader
 
 
 def test_only_a_browser_session_is_a_session_person(world: World) -> None:

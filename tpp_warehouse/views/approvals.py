@@ -56,8 +56,10 @@ class ApprovalViews:
     def waiting(self) -> dict[str, Any]:
         """The verifying requests the signed-in person may still decide on, and their open invitations."""
         invitations = self.request.find_service(IInvitationService, context=None)
+        waiting = self.approvals.waiting_for(self.person)
+        indexes = self.approvals.indexes(r.id for r in waiting)
         return {
-            "requests": [_summary(r) for r in self.approvals.waiting_for(self.person)],
+            "requests": [_summary(r, indexes.get(r.id)) for r in waiting],
             "invitations": invitations.pending_for(self.person),
             "messages": self.request.session.pop_flash(),
         }
@@ -72,7 +74,7 @@ class ApprovalViews:
         # An eligible person whose devices are all still cooling down is told when, not offered a button.
         ready = eligible and bool(self.devices.usable(self.person, self.clock.now()))
         return {
-            **_summary(approval),
+            **_summary(approval, self.approvals.indexes([approval.id]).get(approval.id)),
             "messages": self.request.session.pop_flash(),
             "state": approval.state.value,
             "reason": self.approvals.reason(approval.id),
@@ -128,8 +130,8 @@ class ApprovalViews:
             raise NotFound(f"there is no request {value[:80]!r}") from None
 
 
-def _summary(approval: ApprovalRequest) -> dict[str, Any]:
-    """What a list of requests shows of one."""
+def _summary(approval: ApprovalRequest, index: str | None) -> dict[str, Any]:
+    """What a list of requests shows of one; ``index`` is where its upload went (devpi's user/index)."""
     subject = approval.subject
     if isinstance(subject, PolicyChange):
         project, version, title = None, None, f"policy change of {subject.proposed.scope}"
@@ -140,6 +142,7 @@ def _summary(approval: ApprovalRequest) -> dict[str, Any]:
         "title": title,
         "project": project,
         "version": version,
+        "index": index,
         "uploader": approval.uploader,
         "opened": approval.opened_at,
         "expires": approval.expires_at,

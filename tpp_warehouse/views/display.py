@@ -33,13 +33,17 @@ def when(moment: datetime) -> str:
 
 
 def time_element(moment: datetime) -> Markup:
-    """The ``tpp_time`` filter: :func:`when` in a ``<time>`` element with the exact time.
+    """The ``tpp_time`` filter: :func:`when` in a ``<time>`` element with the exact time. The date and
+    the time of day are a ``<span>`` each, which tpp.css keeps whole: a narrow table cell breaks the
+    line between them, never at a date's hyphens (four lines of "2026-" "01-02" …).
 
     >>> time_element(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
-    Markup('<time datetime="2026-01-02T03:04:05+00:00">2026-01-02 03:04:05 UTC</time>')
+    Markup('<time datetime="2026-01-02T03:04:05+00:00"><span>2026-01-02</span> <span>03:04:05 UTC</span></time>')
     """
-    text = when(moment)  # refuses a naive time first
-    return Markup('<time datetime="{}">{}</time>').format(moment.astimezone(UTC).isoformat(), text)
+    date, _, clock = when(moment).partition(" ")  # refuses a naive time first
+    return Markup('<time datetime="{}"><span>{}</span> <span>{}</span></time>').format(
+        moment.astimezone(UTC).isoformat(), date, clock
+    )
 
 
 def register_filter(config: Any, name: str, function: Callable[..., Any]) -> None:

@@ -1,5 +1,6 @@
 """TPP's home page, at its prefix (``/tpp/``, ``/+tpp/`` on devpi): who is signed in, what waits for
-them, their devices and the projects whose policies name them, in one place to start from.
+them, their devices, the projects whose policies name them and the uploads that wait for a policy,
+in one place to start from.
 
 It needs a browser session like every page. The sign-out is the host's: a host whose sign-in is
 TPP's own (devpi) registers a ``tpp.logout`` route (a POST with the CSRF token) and the page shows
@@ -13,7 +14,7 @@ from typing import Any
 from pyramid.interfaces import IRoutesMapper
 from pyramid.view import view_config
 
-from tpp_core import Policy, ProjectName, RequestState, ScopeKind
+from tpp_core import Policy, ProjectName, Release, RequestState, ScopeKind
 from tpp_warehouse.interfaces import IApprovalService, IDeviceService, IPolicyService
 from tpp_warehouse.security import session_person
 
@@ -21,12 +22,18 @@ __all__ = ["home"]
 
 
 def _project(policy: Policy, approvals: Any) -> dict[str, Any]:
-    """One row of "your projects": the policy in force and, for a project, its releases waiting."""
+    """One row of "your projects": the policy in force and, for a project, its releases waiting
+    (each with the index it was uploaded to, where the host has many)."""
     scope = policy.scope
     waiting = None
     if scope.kind is ScopeKind.PROJECT:
-        history = approvals.history(ProjectName(scope.value))
-        waiting = sum(r.state is RequestState.VERIFYING for r in history)
+        verifying = [r for r in approvals.history(ProjectName(scope.value)) if r.state is RequestState.VERIFYING]
+        indexes = approvals.indexes(r.id for r in verifying)
+        waiting = [
+            {"id": r.id, "version": r.subject.version, "index": indexes.get(r.id)}
+            for r in verifying
+            if isinstance(r.subject, Release)
+        ]
     return {"kind": scope.kind.value, "value": scope.value, "version": policy.version, "waiting": waiting}
 
 
@@ -43,4 +50,5 @@ def home(request: Any) -> dict[str, Any]:
         "waiting": len(approvals.waiting_for(person)),
         "devices": len(devices.devices(person)),
         "projects": [_project(policy, approvals) for policy in policies.naming(person)],
+        "unpolicied": approvals.waiting_for_policy(person),
     }

@@ -147,20 +147,29 @@ class WarehouseHost:
         return user is not None and bool(user.is_superuser)
 
     def owners(self, project: ProjectName) -> frozenset[PersonId]:
+        query = self._owner_roles(self._host.user.username).where(self._host.project.normalized_name == project)
+        return frozenset(PersonId(name) for name in self._session.scalars(query))
+
+    def _owner_roles(self, column: Any) -> Any:
+        """``column`` of every Owner role, its user and project joined."""
         h = self._host
-        query = (
-            select(h.user.username)
+        return (
+            select(column)
+            .select_from(h.user)
             .join(h.role, h.role.user_id == h.user.id)
             .join(h.project, h.role.project_id == h.project.id)
-            .where(h.project.normalized_name == project, h.role.role_name == "Owner")
+            .where(h.role.role_name == "Owner")
         )
-        return frozenset(PersonId(name) for name in self._session.scalars(query))
 
     def held(self, project: ProjectName, version: str) -> list[tuple[ReleaseFile, PersonId]]:
         rows = Holds(self._session).held(project, version)
         return [
             (ReleaseFile(filename=r.filename, sha256=Sha256(r.sha256), size=r.size), PersonId(r.uploader)) for r in rows
         ]
+
+    def unowned(self, person: PersonId) -> list[tuple[ProjectName, str]]:
+        owned = self._owner_roles(self._host.project.normalized_name)
+        return [(ProjectName(p), v) for p, v in Holds(self._session).uploaded_by(person, excluding=owned)]
 
     def publish(self, action: Publish) -> None:
         """Mark the approved files publishing; after commit their bytes are promoted and they appear."""

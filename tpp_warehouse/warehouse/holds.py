@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Select, delete, insert, select
 from sqlalchemy.orm import Session
 
 from tpp_core import InvalidTransition, ProjectName, ReleaseFile, canonicalize_project, select_policy
@@ -97,6 +97,17 @@ class Holds:
             HeldFileRecord.state == HELD, HeldFileRecord.project == project, HeldFileRecord.version == version
         )
         return list(self._session.scalars(query.order_by(HeldFileRecord.filename)))
+
+    def uploaded_by(self, uploader: str, *, excluding: Select[tuple[str]]) -> list[tuple[str, str]]:
+        """The (project, version) pairs with files ``uploader`` uploaded that are still held, but none
+        of the projects ``excluding`` selects, by project and version."""
+        query = select(HeldFileRecord.project, HeldFileRecord.version).where(
+            HeldFileRecord.state == HELD, HeldFileRecord.uploader == uploader, HeldFileRecord.project.not_in(excluding)
+        )
+        return [
+            (p, v)
+            for p, v in self._session.execute(query.distinct().order_by(HeldFileRecord.project, HeldFileRecord.version))
+        ]
 
     def in_state(self, state: str, filenames: Iterable[str] | None = None) -> list[HeldFileRecord]:
         """Held files in ``state`` (only those named, if ``filenames`` is given), locked until commit."""

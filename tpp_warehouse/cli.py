@@ -194,8 +194,7 @@ def _tick(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from rq import SimpleWorker
-
+    from .job_queue import Worker
     from .tasks import configure
 
     try:
@@ -206,9 +205,8 @@ def _worker(args: argparse.Namespace) -> int:
                 )
             configure(registry)
             queue = registry["tpp.queue"].queue
-            # A simple worker runs the jobs in its own process: a push job is a short HTTP call, cheaper
-            # than the fork rq's default worker makes for each job. Its scheduler runs due retries.
-            SimpleWorker([queue], connection=queue.connection).work(burst=args.burst, with_scheduler=True)
+            # Its scheduler runs due retries.
+            Worker([queue], connection=queue.connection).work(burst=args.burst, with_scheduler=True)
     except _LOAD_ERRORS as error:
         return _fail(f"{_source(args)}: {error}")
     finally:

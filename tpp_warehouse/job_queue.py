@@ -20,11 +20,11 @@ from typing import Any, NamedTuple, Protocol
 
 from pyramid.path import DottedNameResolver
 from redis import Redis
-from rq import Queue
+from rq import Queue, SimpleWorker
 
 from .settings import TPPSettings
 
-__all__ = ["JOB_TIMEOUT", "InProcessQueue", "Job", "JobQueue", "RedisQueue", "includeme", "make_queue"]
+__all__ = ["JOB_TIMEOUT", "InProcessQueue", "Job", "JobQueue", "RedisQueue", "Worker", "includeme", "make_queue"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,23 @@ class InProcessQueue:
 
     def close(self) -> None:
         """Nothing to let go of."""
+
+
+class Worker(SimpleWorker):
+    """What ``tpp worker`` runs: rq's simple worker (a push job is a short HTTP call, cheaper than the
+    fork rq's default worker makes for each job), listening for rq's commands in one-second waits.
+
+    rq's worker waits up to 60 s at a time on its command channel, and redis-py 8 joins that wait
+    when the worker stops: a burst worker (``--burst``) could take a minute to return after its
+    last job.
+    """
+
+    def subscribe(self) -> None:
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # rq types it None
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
 
 def make_queue(registry: Any) -> JobQueue:

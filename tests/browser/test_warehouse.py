@@ -6,62 +6,19 @@ page at phone width without sideways scrolling. The JSON editor is walked on dev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from webtest.http import StopableWSGIServer
 
-from tests.common.devpi import free_port
 from tests.common.scenario import group
-from tests.warehouse.conftest import World, open_world
 from tests.warehouse.dists import wheel
 from tests.warehouse_host.models import Project, Role, User
 from tpp_core import Policy, Scope
 
-from .chromium import Person
+from .warehouse import Host
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
-
-
-@dataclass
-class Host:
-    """The host app served at ``origin`` (``http://localhost:PORT``, TPP's WebAuthn origin)."""
-
-    world: World
-    origin: str
-
-    def person(self, chromium: Browser, name: str, *, phone: bool = False) -> Person:
-        """``name``'s browser (a phone's, if ``phone``), signed in through the host's test sign-in."""
-        person = Person(chromium, self.origin, "/tpp", name, phone=phone)
-        signed = person.context.request.post(f"{self.origin}/login", form={"person": name}, max_redirects=0)
-        assert signed.status == 303, signed.text()
-        return person
-
-    def simple(self) -> str:
-        """The host's PEP 503 page of acme, as pip reads it."""
-        return str(self.world.app.get("/simple/acme/").text)
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[Host]:
-    port = free_port()
-    origin = f"http://localhost:{port}"
-    settings = {
-        "files": str(tmp_path / "files"),
-        "tpp.quarantine.url": str(tmp_path / "quarantine"),
-        "tpp.webauthn.origin": origin,
-    }
-    for world in open_world(f"sqlite:///{tmp_path / 'warehouse.sqlite'}", tmp_path, **settings):
-        server = StopableWSGIServer.create(world.app.app, host="127.0.0.1", port=port)
-        try:
-            yield Host(world, origin)
-        finally:
-            server.shutdown()
 
 
 def test_two_people_approve_in_their_browsers_and_one_rejects(host: Host, chromium: Browser) -> None:

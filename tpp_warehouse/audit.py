@@ -231,7 +231,6 @@ def _about_person(person: PersonId) -> ColumnElement[bool]:
     devices = select(enrolled.subject).where(enrolled.actor == person, enrolled.kind == _ENROLLED)
     return or_(
         AuditRecord.actor == person,
-        AuditRecord.subject == f"person:{person}",
         AuditRecord.data["person"].as_string() == person,
         AuditRecord.subject.in_(devices),
     )

@@ -271,7 +271,7 @@ def test_history_addresses_are_canonical_and_checked(app: TestApp) -> None:
     assert "invalid project name: '-acme-'" in page.html.find("p", class_="error").text
 
 
-@pytest.mark.parametrize("path", [AUDIT, "/tpp/projects/acme"])
+@pytest.mark.parametrize("path", [AUDIT, AUDIT + "?project=acme&person=lead", "/tpp/projects/acme"])
 @pytest.mark.parametrize("headers", [CI_TOKEN, {}], ids=["api-token", "no-credential"])
 def test_tokens_and_strangers_cannot_read_the_log_or_history(
     app: TestApp, registry: Registry, path: str, headers: dict[str, str]

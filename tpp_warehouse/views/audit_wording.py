@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from tpp_core import AuditEntry, Policy
+from tpp_core import DEFAULT_GROUP, AuditEntry, Policy
 from tpp_warehouse.audit import Mentions
 
 from .display import when
@@ -178,10 +178,10 @@ def _people(value: object) -> str:
     return ", ".join(_names(value)) or "nobody"
 
 
-def _groups(document: object) -> tuple[Fact, ...]:
+def _groups(policy: Policy) -> tuple[Fact, ...]:
     """A policy's groups in the words of the policy pages: seats, members, not counted."""
     facts = []
-    for group in Policy.from_dict(document).groups:
+    for group in policy.groups:
         not_counted = (["the uploader"] if group.exclude_uploader else []) + sorted(group.excluded)
         described = f"{_count(group.seats, 'seat')}; members: {', '.join(sorted(group.members))}"
         if not_counted:
@@ -205,7 +205,8 @@ def _opened(entry: AuditEntry, mentions: Mentions) -> Reading:
     )
     if "policy" in data:
         return Reading(
-            sentence=(_who(entry), " proposed ", _request(entry, mentions)), facts=pinned + _groups(data["policy"])
+            sentence=(_who(entry), " proposed ", _request(entry, mentions)),
+            facts=pinned + _groups(Policy.from_dict(data["policy"])),
         )
     files: list[Fact] = []
     for file in data["files"]:
@@ -324,21 +325,17 @@ def _push_gone(entry: AuditEntry, mentions: Mentions) -> Reading:
 
 
 def _applied(entry: AuditEntry, mentions: Mentions) -> Reading:
-    version, groups = int(entry.data["version"]), _groups(entry.data["policy"])
-    scope = _scope(entry)
-    if entry.data["approved_by"] is None:  # a first version, or a default one: in force when saved
-        return Reading(
-            sentence=(_who(entry), f" put version {version} of the policy of ", scope, " in force"), facts=groups
-        )
-    change = Ref("request", _text(entry.data, "approved_by"), "change")
-    sentence = (
-        _who(entry),
-        "'s ",
-        change,
-        " to the policy of ",
-        scope,
-        f" was approved: version {version} is in force",
-    )
+    policy, scope = Policy.from_dict(entry.data["policy"]), _scope(entry)
+    version, groups = int(entry.data["version"]), _groups(policy)
+    sentence: tuple[str | Ref, ...]
+    if entry.data["approved_by"] is not None:
+        change = Ref("request", _text(entry.data, "approved_by"), "change")
+        sentence = (_who(entry), "'s ", change, " to the policy of ", scope, " was approved")
+        return Reading(sentence=(*sentence, f": version {version} is in force"), facts=groups)
+    if [g.name for g in policy.groups] == [DEFAULT_GROUP]:  # I5: written as the name is first claimed
+        sentence = (scope, " got the default policy (one of its owners approves) as ", _who(entry), " claimed it")
+    else:  # a first version, in force when saved
+        sentence = (_who(entry), f" put version {version} of the policy of ", scope, " in force")
     return Reading(sentence=sentence, facts=groups)
 
 

@@ -63,9 +63,9 @@ def parse_page(value: str | None) -> int:
 def parse_filter(params: Mapping[str, str]) -> AuditFilter:
     """The filter the GET parameters choose; an empty parameter (a form's untouched field) is no filter.
 
-    >>> parse_filter({"project": "Acme_Tools", "person": "", "kind": "tpp:request:approval"})
-    AuditFilter(scope=Scope(kind=<ScopeKind.PROJECT: 'project'>, value='acme-tools'), person=None, \
-kind='tpp:request:approval', subject=None)
+    >>> chosen = parse_filter({"project": "Acme_Tools", "person": "", "kind": "tpp:request:approval"})
+    >>> str(chosen.scope), chosen.person, chosen.kind
+    ('acme-tools', None, 'tpp:request:approval')
     >>> parse_filter({"kind": "approvals"})
     Traceback (most recent call last):
     ...

@@ -81,7 +81,7 @@ def read(entry: AuditEntry, mentions: Mentions) -> Reading:
     """
     try:
         return KINDS[entry.kind].read(entry, mentions)
-    except (LookupError, TypeError, ValueError, AttributeError):
+    except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError):
         return _generic(entry)
 
 

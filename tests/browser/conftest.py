@@ -8,6 +8,7 @@ set they fail. Playwright comes from pip and drives Debian's Chromium through ``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
@@ -21,6 +22,7 @@ from tests.devpi.conftest import (  # noqa: F401 (devpi's live servers)
 )
 
 from .chromium import LAUNCH_ARGS, chromium_executable
+from .warehouse import Host, serve
 
 # Waiting for a page to show something (a ceremony, a reload) is generous; nothing asserts on time.
 expect.set_options(timeout=20_000)
@@ -37,3 +39,9 @@ def chromium() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[Host]:
+    """The Warehouse-shaped host, served on loopback for this test alone."""
+    yield from serve(tmp_path)

@@ -20,7 +20,7 @@ from tests.warehouse_host.models import Project, Role, User
 from tpp_core import PersonId, Policy, Scope
 
 from .chromium import DESKTOP, PHONE, SCREENSHOTS
-from .hosts import Host, serve_warehouse
+from .warehouse import Host, serve
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
@@ -41,7 +41,7 @@ class Pages:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pages]:
     """acme (owned by lead): policy v1 in force and v2 proposed; 1.0 approved, 2.0 waiting for lead;
     the acme- prefix's policy (root's), to which root invited lead, who has not answered yet."""
-    for host in serve_warehouse(tmp_path_factory.mktemp("phone")):
+    for host in serve(tmp_path_factory.mktemp("phone")):
         registry = host.world.registry
         with Session(host.world.engine) as session, session.begin():  # lead owns acme in the host
             lead = session.scalars(select(User).where(User.username == "lead")).one()

@@ -6,9 +6,6 @@ page at phone width without sideways scrolling. The JSON editor is walked on dev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
@@ -19,14 +16,9 @@ from tests.warehouse.dists import wheel
 from tests.warehouse_host.models import Project, Role, User
 from tpp_core import Policy, Scope
 
-from .hosts import Host, serve_warehouse
+from .warehouse import Host
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[Host]:
-    yield from serve_warehouse(tmp_path)
 
 
 def test_two_people_approve_in_their_browsers_and_one_rejects(host: Host, chromium: Browser) -> None:

@@ -1,7 +1,14 @@
-"""The audit log page: every entry, newest first, and a check of the whole hash chain (I8).
+"""The audit log page: the entries in words, newest first, filtered, with the whole hash chain
+checked (I8).
 
-It needs a browser session (I3), like every page; anyone signed in may read it. ``?page=N`` pages
-through it, ``PAGE_SIZE`` entries a page; ``?subject=request:<id>`` keeps one subject's entries.
+It needs a browser session (I3), like every page; anyone signed in may read it. Filters are GET
+parameters that combine, and paging (``?page=N``, ``PAGE_SIZE`` entries a page) keeps them::
+
+    /tpp/audit?project=acme&person=bob&kind=tpp:request:approval&page=2
+
+``project`` (``acme``, or ``acme-*`` for a prefix's policy) keeps its policy's entries and those of
+its requests; ``person`` what they did and what was done about them; ``kind`` one kind;
+``subject`` one subject (``request:<id>``). A bad value is a 400 naming it.
 
 The page verifies the whole hash chain on every view. A broken chain does not fail the page:
 it answers 200 with the :class:`~tpp_core.AuditChainBroken` message shown prominently above the
@@ -10,24 +17,28 @@ entries (``data-chain="broken"``), because this page is where an operator invest
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from pyramid.view import view_config, view_defaults
 
-from tpp_core import AuditChainBroken, AuditEntry, InvalidInput, verify_chain
-from tpp_warehouse.audit import DatabaseAuditLog
+from tpp_core import AuditChainBroken, AuditEntry, InvalidInput, Scope, person_id, verify_chain
+from tpp_warehouse.audit import AuditFilter, DatabaseAuditLog
 from tpp_warehouse.security import session_person
 
-__all__ = ["PAGE_SIZE", "AuditViews", "ChainCheck", "check_chain", "parse_page"]
+from .audit_wording import KINDS, compact, read, sections
+
+__all__ = ["PAGE_SIZE", "AuditViews", "ChainCheck", "check_chain", "parse_filter", "parse_page"]
 
 #: Audit entries per page.
 PAGE_SIZE = 50
-# Subjects are stored in at most 255 characters; a longer filter cannot match anything.
-_MAX_SUBJECT = 255
+#: The longest value each filter can match: the columns' sizes (tpp_warehouse.models).
+_LIMITS = {"project": 255, "person": 100, "kind": 64, "subject": 255}
+# The shape tpp_core.audit gives kinds: "source:subject:action".
+_KIND = re.compile(r"[a-z]+:[a-z-]+:[a-z-]+")
 
 
 def parse_page(value: str | None) -> int:
@@ -47,6 +58,39 @@ def parse_page(value: str | None) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
         raise InvalidInput(f"page must be a whole number of at least 1, got {value[:20]!r}")
     return int(value)
+
+
+def parse_filter(params: Mapping[str, str]) -> AuditFilter:
+    """The filter the GET parameters choose; an empty parameter (a form's untouched field) is no filter.
+
+    >>> chosen = parse_filter({"project": "Acme_Tools", "person": "", "kind": "tpp:request:approval"})
+    >>> str(chosen.scope), chosen.person, chosen.kind
+    ('acme-tools', None, 'tpp:request:approval')
+    >>> parse_filter({"kind": "approvals"})
+    Traceback (most recent call last):
+    ...
+    tpp_core.errors.InvalidInput: kind must read like 'tpp:request:approval', got 'approvals'
+
+    :raises InvalidInput: naming the parameter that is too long or malformed.
+    """
+    given = {name: params.get(name) or None for name in _LIMITS}
+    for name, value in given.items():
+        if value is not None and len(value) > _LIMITS[name]:
+            raise InvalidInput(f"{name} must be at most {_LIMITS[name]} characters long")
+    project, person, kind = given["project"], given["person"], given["kind"]
+    if kind is not None and not _KIND.fullmatch(kind):
+        raise InvalidInput(f"kind must read like 'tpp:request:approval', got {kind!r}")
+    return AuditFilter(
+        scope=None if project is None else _scope(project),
+        person=None if person is None else person_id(person),
+        kind=kind,
+        subject=given["subject"],
+    )
+
+
+def _scope(project: str) -> Scope:
+    """A project's scope, or a prefix's (written with a trailing ``*``, as its policy's subject is)."""
+    return Scope.prefix(project[:-1]) if project.endswith("*") else Scope.project(project)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,11 +119,6 @@ def check_chain(log: DatabaseAuditLog) -> ChainCheck:
     return ChainCheck(count=count, head=last[0].hash if last else None, broken=None)
 
 
-def compact(data: Any) -> str:
-    """An entry's data as compact, stable JSON."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 @view_defaults(route_name="tpp.audit", renderer="tpp_warehouse:templates/tpp/audit.jinja2", request_method="GET")
 class AuditViews:
     """The audit log, newest first, ``PAGE_SIZE`` entries a page, with the chain verified each time."""
@@ -93,19 +132,26 @@ class AuditViews:
     def show(self) -> dict[str, Any]:
         session_person(self.request)
         page = parse_page(self.request.GET.get("page"))
-        subject = self.request.GET.get("subject") or None
-        if subject is not None and len(subject) > _MAX_SUBJECT:
-            raise InvalidInput(f"subject must be at most {_MAX_SUBJECT} characters long")
+        chosen = parse_filter(self.request.GET)
         chain = check_chain(self.log)
-        total = self.log.count(subject)
-        entries = self.log.newest(subject, skip=PAGE_SIZE * (page - 1), limit=PAGE_SIZE)
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        total = self.log.count(chosen)
+        entries = self.log.newest(chosen, skip=PAGE_SIZE * (page - 1), limit=PAGE_SIZE)
+        mentions = self.log.mentions(entries)
+        # The form shows each filter as it took effect (a project's canonical name).
+        shown = {
+            "project": None if chosen.scope is None else str(chosen.scope),
+            "person": chosen.person,
+            "kind": chosen.kind,
+            "subject": chosen.subject,
+        }
         return {
             "chain": chain,
-            "entries": entries,
+            "rows": [(entry, read(entry, mentions)) for entry in entries],
             "compact": compact,
             "page": page,
-            "pages": pages,
+            "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             "total": total,
-            "subject": subject,
+            "filters": {name: value for name, value in shown.items() if value is not None},
+            "sections": sections(),
+            "kinds": KINDS,
         }

@@ -1,7 +1,7 @@
 """The Warehouse-shaped host served under waitress on loopback, for the browser tests::
 
-for host in serve_warehouse(tmp_path):       # from a fixture: yield from serve_warehouse(...)
-    lead = host.person(chromium, "lead")     # signed in through the host's test sign-in
+for host in serve(tmp_path):          # the ``host`` fixture (conftest.py)
+    lead = host.person(chromium, "lead")
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.warehouse.conftest import World, open_world
 
 from .chromium import Person
 
-__all__ = ["Host", "serve_warehouse"]
+__all__ = ["Host", "serve"]
 
 
 @dataclass
@@ -40,8 +40,8 @@ class Host:
         return str(self.world.app.get("/simple/acme/").text)
 
 
-def serve_warehouse(tmp_path: Path) -> Iterator[Host]:
-    """The host on a new SQLite database below ``tmp_path``, served until the generator closes."""
+def serve(tmp_path: Path) -> Iterator[Host]:
+    """The host on a new SQLite database in ``tmp_path``, served until the generator closes."""
     port = free_port()
     origin = f"http://localhost:{port}"
     settings = {

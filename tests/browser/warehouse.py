@@ -14,7 +14,7 @@ from playwright.sync_api import Browser
 from webtest.http import StopableWSGIServer
 
 from tests.common.devpi import free_port
-from tests.warehouse.conftest import World, open_world
+from tests.warehouse.conftest import World, host_database, open_world
 
 from .chromium import Person
 
@@ -49,7 +49,9 @@ def serve(tmp_path: Path) -> Iterator[Host]:
         "tpp.quarantine.url": str(tmp_path / "quarantine"),
         "tpp.webauthn.origin": origin,
     }
-    for world in open_world(f"sqlite:///{tmp_path / 'warehouse.sqlite'}", tmp_path, **settings):
+    database = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    host_database(database)
+    for world in open_world(database, tmp_path, **settings):
         server = StopableWSGIServer.create(world.app.app, host="127.0.0.1", port=port)
         try:
             yield Host(world, origin)

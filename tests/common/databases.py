@@ -11,8 +11,11 @@ insert no rows, and tests that change the schema take an empty database instead)
     slot = databases.slot()
     slot.restore()                      # the newest schema and no rows, at slot.url
     for url in databases.empty(): ...   # an unmigrated database, for the migrations' own tests
+    for url in databases.prepared(make_host): ...  # a copy of what make_host(url) built once
 
-The migrations' own tests take an empty database and still run the alembic chain.
+The migrations' own tests take an empty database and still run the alembic chain. A host with
+tables of its own (the Warehouse-shaped host) is built once per run and worker by ``prepared``'s
+function, and each test gets a copy of it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -53,6 +56,10 @@ class Databases(Protocol):
     def slot(self) -> Slot:
         """A new slot; its database exists (migrated) once :meth:`Slot.restore` ran."""
 
+    def prepared(self, prepare: Callable[[str], None]) -> Iterator[str]:
+        """The URL of a new copy of the database ``prepare(url)`` built (once per ``prepare``, which
+        closes its connections), removed afterwards."""
+
     def close(self) -> None:
         """Remove every database made here."""
 
@@ -82,27 +89,39 @@ class SQLiteDatabases:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._template: Path | None = None
+        self._prepared: dict[Callable[[str], None], Path] = {}
 
     def _fresh_path(self) -> Path:
         return self.directory / f"tpp-{secrets.token_hex(6)}.sqlite"
 
     def template(self) -> Path:
-        """The migrated template file (``VACUUM INTO`` makes it one self-contained file, log included)."""
+        """The migrated template file."""
         if self._template is None:
-            migrated = self._fresh_path()
-            upgrade(f"sqlite:///{migrated}")
-            template = self.directory / "template.sqlite"
-            with sqlite3.connect(migrated) as connection:
-                connection.execute("VACUUM INTO ?", (str(template),))
-            connection.close()
-            self._template = template
+            self._template = self._build(upgrade)
         return self._template
+
+    def _build(self, prepare: Callable[[str], None]) -> Path:
+        """A template file of what ``prepare`` built (``VACUUM INTO`` makes it one self-contained
+        file, log included)."""
+        built, template = self._fresh_path(), self._fresh_path()
+        prepare(f"sqlite:///{built}")
+        with sqlite3.connect(built) as connection:
+            connection.execute("VACUUM INTO ?", (str(template),))
+        connection.close()
+        return template
 
     def empty(self) -> Iterator[str]:
         path = self._fresh_path()
         yield f"sqlite:///{path}"
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    def prepared(self, prepare: Callable[[str], None]) -> Iterator[str]:
+        if prepare not in self._prepared:
+            self._prepared[prepare] = self._build(prepare)
+        for url in self.empty():
+            Path(url.removeprefix("sqlite:///")).write_bytes(self._prepared[prepare].read_bytes())
+            yield url
 
     def slot(self) -> _SQLiteSlot:
         return _SQLiteSlot(self._fresh_path(), self.template())
@@ -158,6 +177,7 @@ class PostgreSQLDatabases:
         self._made: set[str] = set()
         self._slots: list[_PostgreSQLSlot] = []
         self._template: str | None = None
+        self._prepared: dict[Callable[[str], None], str] = {}
         self._contents: tuple[list[str], list[str]] | None = None
 
     def url(self, name: str) -> str:
@@ -183,11 +203,14 @@ class PostgreSQLDatabases:
     def template(self) -> str:
         """The migrated template (no connection stays open to it: PostgreSQL copies only idle ones)."""
         if self._template is None:
-            name = self._fresh_name()
-            self.create(name)
-            upgrade(self.url(name))
-            self._template = name
+            self._template = self._build(upgrade)
         return self._template
+
+    def _build(self, prepare: Callable[[str], None]) -> str:
+        name = self._fresh_name()
+        self.create(name)
+        prepare(self.url(name))
+        return name
 
     def contents(self) -> tuple[list[str], list[str]]:
         """The template's tables, dependents first (TPP's version table left out), and its sequences."""
@@ -205,8 +228,16 @@ class PostgreSQLDatabases:
         return self._contents
 
     def empty(self) -> Iterator[str]:
+        yield from self._copy(None)
+
+    def prepared(self, prepare: Callable[[str], None]) -> Iterator[str]:
+        if prepare not in self._prepared:
+            self._prepared[prepare] = self._build(prepare)
+        yield from self._copy(self._prepared[prepare])
+
+    def _copy(self, template: str | None) -> Iterator[str]:
         name = self._fresh_name()
-        self.create(name)
+        self.create(name, template=template)
         yield self.url(name)
         self.drop(name)
 

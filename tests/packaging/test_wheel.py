@@ -1,7 +1,11 @@
 """``pip install tpp`` from the wheel: the sdist and the wheel hold every file the product reads from
 its packages (templates, static files, migrations, py.typed), and an installed wheel migrates a
-database, renders every page and runs ``tpp serve``'s first start. Every other test runs from the
-tree, so only these see the wheel."""
+database, renders every page, runs ``tpp serve``'s first start and works with the versions
+Warehouse pins. Every other test runs from the tree, so only these see the wheel.
+
+The venv installs the oldest versions TPP supports where Warehouse pins them (``requirements/main.txt``
+of pypi/warehouse: webauthn 2.8.0 and cbor2 5.9.0 today, SQLAlchemy 2.0.30 of its 2024 pins, which
+could not map TPP's models); every other test runs with the newest, so both ends are tried."""
 
 from __future__ import annotations
 
@@ -29,12 +33,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(tmp_path_factory.mktemp("build"))
 
 
+#: Warehouse's pins that TPP's code touches (pypi/warehouse requirements/main.txt).
+PINS = ("webauthn==2.8.0", "cbor2==5.9.0", "SQLAlchemy==2.0.30", "cryptography==50.0.0", "pyramid==2.1")
+#: What the tests run in the venv need beside TPP: the Warehouse-shaped host's S3 and servers, twine.
+TEST_REQUIREMENTS = (*PYTEST_REQUIREMENTS, "webtest", "beautifulsoup4", "moto[server]", "twine", "waitress")
+
+
 @pytest.fixture(scope="module")
 def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    """One venv with ``tpp[devpi]`` from the wheel for every test here (each pip install into a fresh
-    venv takes minutes), checked to import TPP and devpi from itself, never from the tree."""
+    """One venv with ``tpp[devpi,s3]`` from the wheel and Warehouse's pins, for every test here (each
+    pip install into a fresh venv takes a minute), checked to import TPP and devpi from itself,
+    never from the tree."""
     venv = Venv(tmp_path_factory.mktemp("installed") / "venv")
-    venv.pip_install(f"{built.wheel}[devpi]", *PYTEST_REQUIREMENTS, "webtest", "beautifulsoup4", "cbor2")
+    venv.pip_install(f"{built.wheel}[devpi,s3]", *PINS, *TEST_REQUIREMENTS)
     for package in ("tpp_core", "tpp_warehouse", "tpp_devpi", "devpi_server"):
         assert venv.where(package).is_relative_to(venv.path), f"{package} is not imported from the venv"
     return venv
@@ -59,6 +70,22 @@ def test_the_installed_wheel_migrates_and_renders_every_page(installed: Venv, tm
     # The functional tests render every page (devices, policies, approvals, invitations, audit,
     # status, errors, the service worker and static files) through the installed package.
     report = installed.pytest(tmp_path / "run", "tests/functional", "-q", "-k", "not postgresql")
+    assert " passed" in report, report  # and none failed: run() asserts pytest's exit status
+
+
+@pytest.mark.service  # pip fetches the pinned versions from the package index
+def test_tpp_works_with_warehouses_pins(installed: Venv, tmp_path: Path) -> None:
+    for pin in PINS:
+        name, version = pin.split("==")
+        said = run(installed.python, "-c", f"from importlib.metadata import version; print(version({name!r}))")
+        assert said.strip() == version, f"{name} {said.strip()} in the venv, not {version}"
+    report = installed.pytest(
+        tmp_path / "run",
+        "tests/unit/warehouse/test_webauthn.py",
+        "tests/common/test_authenticator.py",
+        "tests/warehouse",
+        "-q",
+    )
     assert " passed" in report, report  # and none failed: run() asserts pytest's exit status
 
 

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from webtest import TestApp
 
 from tests.common.clock import FixedClock
+from tests.common.databases import Databases
 from tests.common.host import MemoryHost
 from tests.common.registry import Registry
 from tests.common.scenario import group
 from tests.common.services import require
 from tests.warehouse_host import ORIGIN, create_database, make_app
 from tpp_core import Policy, Scope, Verdict
+from tpp_warehouse.db import make_engine
 
 from .dists import wheel
 
@@ -159,10 +161,15 @@ class _SocketBrowser:
         return answer.json()
 
 
+def host_database(url: str) -> None:
+    """The host's tables and :data:`PEOPLE`, then TPP's tables: what every world starts from."""
+    create_database(url, *PEOPLE).dispose()
+
+
 def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[World]:
-    """The host on a new database with TPP's tables; files stored locally unless ``storage`` says
-    otherwise (``bucket``, ``s3`` and ``tpp.quarantine.*`` settings)."""
-    engine = create_database(database_url, *PEOPLE)
+    """The host on a database :func:`host_database` built; files stored locally unless ``storage``
+    says otherwise (``bucket``, ``s3`` and ``tpp.quarantine.*`` settings)."""
+    engine = make_engine(database_url)
     files, quarantine = tmp_path / "files", tmp_path / "quarantine"
     settings = storage or {"files": str(files), "tpp.quarantine.url": str(quarantine)}
     router = make_app(database_url, tokens={TOKEN: "ci"}, **settings)
@@ -176,8 +183,9 @@ def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[Wo
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    yield from open_world(database_url, tmp_path)
+def world(backend: Databases, tmp_path: Path) -> Iterator[World]:
+    for url in backend.prepared(host_database):
+        yield from open_world(url, tmp_path)
 
 
 @dataclass

@@ -17,7 +17,7 @@ import pytest
 import requests
 from webtest.http import StopableWSGIServer
 
-from tests.warehouse.conftest import S3, TOKEN, World, basic, open_world, status_url_of
+from tests.warehouse.conftest import S3, TOKEN, World, basic, host_database, open_world, status_url_of
 from tests.warehouse.dists import wheel
 from tpp_core import Verdict
 
@@ -94,7 +94,9 @@ def served(s3: S3, tmp_path: Path) -> Iterator[Served]:
         "tpp.quarantine.public_url": "s3://tpp-public/packages",
         "tpp.quarantine.s3_endpoint_url": s3.endpoint,
     }
-    for world in open_world(f"sqlite:///{tmp_path / 'warehouse.sqlite'}", tmp_path, **storage):
+    database = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    host_database(database)
+    for world in open_world(database, tmp_path, **storage):
         server = StopableWSGIServer.create(world.app.app, host="127.0.0.1")
         try:
             yield Served(world, server, s3, tmp_path)

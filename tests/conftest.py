@@ -20,7 +20,10 @@ def pytest_configure(config: pytest.Config) -> None:
     load_profile(config)
 
 
-@pytest.hookimpl(trylast=True)  # after a folder's conftest put its own tests in groups
+# Before xdist's own hook, which turns the groups into the node ids' "@group" (the scheduler groups
+# by those alone), and after a folder's conftest put its own tests in groups: conftests register
+# from the root down, and pluggy calls the last registered first among tryfirst hooks.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     group_and_order(items)
 

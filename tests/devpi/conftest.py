@@ -51,7 +51,7 @@ def _shares(module: object) -> bool:
     return not any(name in vars(module) for name in ("server", "server_options", "fresh_server"))
 
 
-@pytest.hookimpl(tryfirst=True)  # before tests/conftest.py gives the rest one group per module
+@pytest.hookimpl(tryfirst=True)  # before tests/conftest.py gives the rest one group per module (see there)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:

@@ -15,6 +15,8 @@ from tests.common.scheduling import group_and_order
 from tests.common.services import POSTGRESQL_URL, require
 from tpp_warehouse.db import make_engine
 
+pytest_plugins = ("tests.common.coverage_scope",)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     load_profile(config)

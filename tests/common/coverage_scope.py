@@ -9,8 +9,9 @@ for each of them, from its setup to its teardown; ``--no-cov`` still turns cover
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Generator
-from typing import Any
 
 import pytest
 
@@ -20,21 +21,25 @@ __all__ = ["MEASURED", "pytest_runtest_protocol"]
 MEASURED = ("tests/unit/core/", "tpp_core/", "docs/")
 
 
-def _controller(config: pytest.Config) -> Any:
-    """pytest-cov's controller in this process (its pause and resume serve its ``no_cover`` marker),
-    or None when coverage is off."""
+def _measuring(config: pytest.Config) -> bool:
+    """Whether pytest-cov measures this run (``--no-cov`` says not)."""
     plugin = config.pluginmanager.getplugin("_cov")
-    return None if plugin is None else plugin.cov_controller
+    return plugin is not None and plugin.cov_controller is not None
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
-    controller = _controller(item.config)
-    if controller is None or item.nodeid.startswith(MEASURED):
+    if not _measuring(item.config) or item.nodeid.startswith(MEASURED):
         yield
         return
-    controller.pause()
+    # The tracer is taken off this thread, and off threads the test starts, then put back as it was.
+    # pytest-cov's own pause (its no_cover marker) stops coverage from the thread that started it,
+    # which on an xdist worker is not the one running the tests: their tracer stayed.
+    tracer, threads_tracer = sys.gettrace(), threading.gettrace()
+    sys.settrace(None)
+    threading.settrace(None)
     try:
         yield
     finally:
-        controller.resume()
+        threading.settrace(threads_tracer)
+        sys.settrace(tracer)

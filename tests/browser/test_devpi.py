@@ -6,6 +6,7 @@ answers refused, and the service worker's notification (I2, I4, I6, I7, I9, I10)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -295,6 +296,43 @@ def test_notifications_are_turned_on_and_off_for_a_device(chromium: Browser, ser
     expect(row.locator("td").nth(4)).to_have_text("off")
     assert fay.page_errors == []
     fay.close()
+
+
+#: A PushManager whose push service turns the subscription down, as Chromium's does here when it
+#: can reach none.
+REFUSING_PUSH_MANAGER = """
+PushManager.prototype.getSubscription = async () => null;
+PushManager.prototype.subscribe = async () => {
+  throw new DOMException("Registration failed - push service not available", "AbortError");
+};
+"""
+
+
+def test_a_browser_that_will_not_notify_is_explained_and_nothing_is_stored(
+    chromium: Browser, server: DevpiServer
+) -> None:
+    server.create_user("gil")
+    gil = signed_in(chromium, server, "gil", phone=True)
+    gil.context.add_init_script(script=REFUSING_PUSH_MANAGER)
+    page = gil.enrol("phone")
+    row = page.locator("#devices tr[data-device]")
+    button = page.get_by_role("button", name="Notify me in this browser as phone")
+    notice = page.locator("#tpp-notice")
+
+    button.click()  # the site may not notify: the permission was never granted
+    expect(notice).to_have_text("This browser does not allow notifications from this site; allow them in its settings.")
+    gil.context.grant_permissions(["notifications"], origin=server.url)
+    button.click()  # allowed now, but the browser's push service says no
+    expect(notice).to_contain_text("This browser's push service did not accept the subscription")
+    expect(notice).to_contain_text("(The browser said: Registration failed - push service not available)")
+    expect(notice).to_have_class(re.compile(r"\berror\b"))
+    expect(row.locator("td").nth(4)).to_have_text("off")
+    with Session(server.engine) as session:
+        device = session.get(DeviceRecord, int(str(row.get_attribute("data-device"))))
+        assert device is not None
+        assert device.push_subscription is None
+    assert gil.page_errors == []
+    gil.close()
 
 
 def test_the_home_page_shows_who_is_signed_in_and_signs_out(

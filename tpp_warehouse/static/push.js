@@ -33,6 +33,19 @@
     });
   }
 
+  // What to tell a person whose browser would not subscribe, rather than the browser's own words
+  // ("AbortError: Registration failed - push service not available").
+  function refusal(error) {
+    if (error && error.name === "NotAllowedError") {
+      return new Error("This browser does not allow notifications from this site; allow them in its settings.");
+    }
+    const said = (error && error.message) || String(error);
+    return new Error(
+      "This browser's push service did not accept the subscription, so notifications stay off here; " +
+        "releases waiting for you are still listed under \u201cWaiting for you\u201d. (The browser said: " + said + ")",
+    );
+  }
+
   for (const button of section.querySelectorAll("button[data-push]")) {
     button.hidden = false;
     button.addEventListener("click", async () => {
@@ -43,9 +56,11 @@
           tpp.say("Notifications for that device are off.");
         } else {
           if ((await Notification.requestPermission()) !== "granted") {
-            throw new Error("This browser does not allow notifications from this site; allow them in its settings.");
+            throw refusal({ name: "NotAllowedError" });
           }
-          const subscribed = await subscription();
+          const subscribed = await subscription().catch((error) => {
+            throw refusal(error);
+          });
           await tpp.post(button.dataset.push, { subscription: subscribed.toJSON() });
           tpp.say("Notifications are on: this browser will tell you when a release needs you.");
         }

@@ -37,6 +37,8 @@ def test_an_upload_before_any_policy_is_opening_then_its_default_policys_request
     assert set(states) <= {"opening"}, states
     request = server.request_for("early-bird", "1.0")
     assert answer.headers["Location"] == f"{server.url}/+tpp/requests/{request.id}/status.json"
+    opened = requests.get(answer.headers["Location"], auth=("alice", PASSWORD), timeout=10).json()
+    assert (opened["state"], opened["project"], opened["index"]) == ("verifying", "early-bird", "alice/rel")
     assert [sorted(g.members) for g in request.policy.groups] == [["alice"]]  # the default policy
     stranger = requests.get(poll, auth=("dave", PASSWORD), allow_redirects=False, timeout=10)
     assert (stranger.status_code, stranger.headers["Content-Type"]) == (404, "application/json")

@@ -57,6 +57,7 @@ def test_ci_polls_its_upload_with_its_token(app: TestApp, registry: Registry) ->
         "state": "verifying",
         "project": "acme",
         "version": "1.0",
+        "index": None,  # the test host has one index
         "opened_at": request.opened_at.isoformat(),
         "expires_at": request.expires_at.isoformat(),
         "files": [

@@ -60,8 +60,9 @@ def _files(files: Iterable[ReleaseFile]) -> list[dict[str, Any]]:
     return [{"filename": f.filename, "sha256": f.sha256, "size": f.size} for f in files]
 
 
-def status_document(request: ApprovalRequest, url: str) -> dict[str, Any]:
-    """The status JSON of ``request``; ``url`` is the absolute address of its approval page."""
+def status_document(request: ApprovalRequest, url: str, index: str | None = None) -> dict[str, Any]:
+    """The status JSON of ``request``; ``url`` is the absolute address of its approval page, ``index``
+    the index its upload went to on a host of many (devpi's ``alice/dev``), else None."""
     subject = request.subject
     document: dict[str, Any] = {
         "id": request.id,
@@ -69,6 +70,7 @@ def status_document(request: ApprovalRequest, url: str) -> dict[str, Any]:
         "state": request.state.value,
         "project": None,
         "version": None,
+        "index": index,
         "opened_at": request.opened_at.isoformat(),
         "expires_at": request.expires_at.isoformat(),
         "files": [],
@@ -103,7 +105,8 @@ class StatusViews:
             raise PermissionDenied(
                 f"{person} is neither the uploader, an approver nor an owner of request {request_id}"
             )
-        return status_document(approval, self.request.route_url("tpp.request", request_id=approval.id))
+        url = self.request.route_url("tpp.request", request_id=approval.id)
+        return status_document(approval, url, self.approvals.indexes([approval.id]).get(approval.id))
 
     @view_config(route_name="tpp.release.status")
     def release(self) -> HTTPSeeOther | dict[str, Any]:

@@ -18,6 +18,14 @@ from tpp_warehouse.db import make_engine
 pytest_plugins = ("tests.common.coverage_scope",)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="let the browser tests write the owner's guide's screenshots (docs/_static/screenshots)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     load_profile(config)
 

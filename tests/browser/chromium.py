@@ -6,7 +6,8 @@ context of their own with a CDP virtual platform authenticator (CTAP2, user veri
     alice.decide(request_id, "approve")        # request.js: navigator.credentials.get()
 
 Pages are opened at ``http://localhost:PORT``: WebAuthn refuses IP addresses as relying-party ids.
-Screenshots go to docs/_static/screenshots, where the owner's guide shows them.
+Screenshots go to docs/_static/screenshots, where the owner's guide shows them, when the run was asked
+for them (``pytest --screenshots``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-__all__ = ["LAUNCH_ARGS", "Person", "chromium_executable"]
+__all__ = ["DESKTOP", "LAUNCH_ARGS", "PHONE", "SCREENSHOTS", "Person", "chromium_executable"]
 
 #: Debian's binary itself: the /usr/bin/chromium wrapper adds flags of its own and warns on stderr.
 CHROMIUM = os.environ.get("TPP_TEST_CHROMIUM", "/usr/lib/chromium/chromium")
@@ -71,6 +72,10 @@ def chromium_executable() -> str:
 
 class Person:
     """One person's browser (a Playwright context: cookies, one tab) with its own authenticator."""
+
+    #: Where :meth:`screenshot` writes: :data:`SCREENSHOTS` under ``pytest --screenshots`` (the
+    #: browser tests' conftest sets it), otherwise nowhere, so that a test run leaves the tree as it was.
+    screenshots: ClassVar[Path | None] = None
 
     def __init__(self, browser: Browser, origin: str, prefix: str, name: str, *, phone: bool = False) -> None:
         self.origin, self.prefix, self.name = origin, prefix, name
@@ -196,11 +201,12 @@ class Person:
         self.cdp.send("ServiceWorker.deliverPushMessage", message)
         return list(self.page.evaluate(_SHOWN_NOTIFICATIONS))
 
-    def screenshot(self, name: str) -> Path:
-        """Write the whole current page to the docs' screenshots as ``name``.png."""
-        path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
-        return path
+    def screenshot(self, name: str) -> None:
+        """Write the whole current page to the docs' screenshots as ``name``.png, if asked to."""
+        if self.screenshots is not None:
+            path = self.screenshots / f"{name}.png"
+            path.parent.mkdir(exist_ok=True)
+            self.page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
 
     def close(self) -> None:
         self.context.close()

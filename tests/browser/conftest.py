@@ -21,11 +21,17 @@ from tests.devpi.conftest import (  # noqa: F401 (devpi's live servers)
     shared_server,
 )
 
-from .chromium import LAUNCH_ARGS, chromium_executable
+from .chromium import LAUNCH_ARGS, SCREENSHOTS, Person, chromium_executable
 from .warehouse import Host, serve
 
 # Waiting for a page to show something (a ceremony, a reload) is generous; nothing asserts on time.
 expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def screenshots(pytestconfig: pytest.Config) -> None:
+    """The owner's guide's screenshots are written only when asked for (``pytest --screenshots``)."""
+    Person.screenshots = SCREENSHOTS if pytestconfig.getoption("screenshots") else None
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from tests.common.tpp_serve import start, stop
 from tests.packaging.venvs import (
     PYTEST_REQUIREMENTS,
     Built,
+    Report,
     Venv,
     build,
     outside_tree,
@@ -34,7 +35,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 #: Warehouse's pins that TPP's code touches (pypi/warehouse requirements/main.txt).
-PINS = ("webauthn==2.8.0", "cbor2==5.9.0", "SQLAlchemy==2.0.30", "cryptography==50.0.0", "pyramid==2.1")
+PINS = {"webauthn": "2.8.0", "cbor2": "5.9.0", "SQLAlchemy": "2.0.30", "cryptography": "50.0.0", "pyramid": "2.1"}
 #: What the tests run in the venv need beside TPP: the Warehouse-shaped host's S3 and servers, twine.
 TEST_REQUIREMENTS = (*PYTEST_REQUIREMENTS, "webtest", "beautifulsoup4", "moto[server]", "twine", "waitress")
 
@@ -45,10 +46,26 @@ def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     pip install into a fresh venv takes a minute), checked to import TPP and devpi from itself,
     never from the tree."""
     venv = Venv(tmp_path_factory.mktemp("installed") / "venv")
-    venv.pip_install(f"{built.wheel}[devpi,s3]", *PINS, *TEST_REQUIREMENTS)
-    for package in ("tpp_core", "tpp_warehouse", "tpp_devpi", "devpi_server"):
-        assert venv.where(package).is_relative_to(venv.path), f"{package} is not imported from the venv"
+    venv.pip_install(
+        f"{built.wheel}[devpi,s3]", *(f"{name}=={version}" for name, version in PINS.items()), *TEST_REQUIREMENTS
+    )
+    for package, where in venv.where("tpp_core", "tpp_warehouse", "tpp_devpi", "devpi_server").items():
+        assert where.is_relative_to(venv.path), f"{package} is not imported from {venv.path} but {where}"
     return venv
+
+
+#: The tree's tests the venv runs, in one pytest process: the functional tests render every page
+#: (devices, policies, approvals, invitations, audit, status, errors, the service worker and static
+#: files) through the installed package, on SQLite; the WebAuthn wrapper's tests and the
+#: Warehouse-shaped host's (hiding, capture, quarantine, J2) try Warehouse's pins on both backends.
+PAGES = ("tests/functional",)
+PINNED = ("tests/unit/warehouse/test_webauthn.py", "tests/common/test_authenticator.py", "tests/warehouse")
+
+
+@pytest.fixture(scope="module")
+def venv_run(installed: Venv, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """What the venv's pytest said of :data:`PAGES` and :data:`PINNED`."""
+    return installed.pytest(tmp_path_factory.mktemp("run"), *PAGES, *PINNED, "-k", "not (functional and postgresql)")
 
 
 def test_the_wheel_holds_every_file_of_the_packages(built: Built) -> None:
@@ -63,30 +80,18 @@ def test_the_sdist_builds_the_same_wheel(built: Built) -> None:
 
 
 @pytest.mark.service  # pip fetches the dependencies from the package index
-def test_the_installed_wheel_migrates_and_renders_every_page(installed: Venv, tmp_path: Path) -> None:
+def test_the_installed_wheel_migrates_and_renders_every_page(installed: Venv, venv_run: Report, tmp_path: Path) -> None:
     database = tmp_path / "tpp.sqlite"
     said = run(installed.path / "bin" / "tpp", "db", "upgrade", "--url", f"sqlite:///{database}", cwd=tmp_path)
     assert "upgraded from nothing to" in said, said
-    # The functional tests render every page (devices, policies, approvals, invitations, audit,
-    # status, errors, the service worker and static files) through the installed package.
-    report = installed.pytest(tmp_path / "run", "tests/functional", "-q", "-k", "not postgresql")
-    assert " passed" in report, report  # and none failed: run() asserts pytest's exit status
+    venv_run.assert_passed(*PAGES)
 
 
 @pytest.mark.service  # pip fetches the pinned versions from the package index
-def test_tpp_works_with_warehouses_pins(installed: Venv, tmp_path: Path) -> None:
-    for pin in PINS:
-        name, version = pin.split("==")
-        said = run(installed.python, "-c", f"from importlib.metadata import version; print(version({name!r}))")
-        assert said.strip() == version, f"{name} {said.strip()} in the venv, not {version}"
-    report = installed.pytest(
-        tmp_path / "run",
-        "tests/unit/warehouse/test_webauthn.py",
-        "tests/common/test_authenticator.py",
-        "tests/warehouse",
-        "-q",
-    )
-    assert " passed" in report, report  # and none failed: run() asserts pytest's exit status
+def test_tpp_works_with_warehouses_pins(installed: Venv, venv_run: Report) -> None:
+    versions = installed.versions(*PINS)
+    assert versions == PINS, f"the venv has {versions}, not Warehouse's {PINS}"
+    venv_run.assert_passed(*PINNED)
 
 
 @pytest.mark.service  # pip fetches devpi-server; the registry listens on loopback
@@ -112,7 +117,10 @@ def test_the_installed_wheel_serves_a_registry_on_its_first_start(installed: Ven
         assert '<form method="post" action="/+tpp/login" id="login">' in page.text
         sheet = root.get("/+tpp/static/tpp.css")
         assert sheet.status_code == 200, sheet.text
-        assert sheet.content == (installed.where("tpp_warehouse").parent / "static" / "tpp.css").read_bytes()
+        assert (
+            sheet.content
+            == (installed.where("tpp_warehouse")["tpp_warehouse"].parent / "static" / "tpp.css").read_bytes()
+        )
         root.sign_in(password)  # the password printed once is root's
     finally:
         stop(process)

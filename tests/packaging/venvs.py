@@ -3,6 +3,7 @@ install them with pip (never editable), for the packaging and the pinned-version
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("tpp_core", "tpp_warehouse", "tpp_devpi")
@@ -20,6 +22,12 @@ SOURCES = ("setup.cfg", "pyproject.toml", "README.md", *PACKAGES)
 #: marks with (pytest-xdist registers ``xdist_group``; the run stays in one process).
 PYTEST_REQUIREMENTS = ("pytest", "pytest-xdist", "hypothesis", "psycopg[binary]")
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+#: The venv's pytest: one process (no xdist, no coverage), quiet.
+_ADDOPTS = ("-o", "addopts=-ra --strict-markers", "-q")
+_WHERE = (
+    "import importlib, json, sys; print(json.dumps({m: importlib.import_module(m).__file__ for m in sys.argv[1:]}))"
+)
+_VERSIONS = "import importlib.metadata as m, json, sys; print(json.dumps({d: m.version(d) for d in sys.argv[1:]}))"
 
 
 def outside_tree() -> dict[str, str]:
@@ -108,24 +116,57 @@ class Venv:
             timeout=1800,
         )
 
-    def where(self, module: str) -> Path:
-        """Where the venv imports ``module`` from, run outside the tree."""
-        return Path(run(self.python, "-c", f"import {module}; print({module}.__file__)", cwd=self.path).strip())
+    def where(self, *modules: str) -> dict[str, Path]:
+        """Where the venv imports each of ``modules`` from, run outside the tree."""
+        found = json.loads(run(self.python, "-c", _WHERE, *modules, cwd=self.path))
+        return {module: Path(path) for module, path in found.items()}
 
-    def pytest(self, directory: Path, *args: str) -> str:
+    def versions(self, *distributions: str) -> dict[str, str]:
+        """The installed version of each of ``distributions``."""
+        found: dict[str, str] = json.loads(run(self.python, "-c", _VERSIONS, *distributions, cwd=self.path))
+        return found
+
+    def pytest(self, directory: Path, *args: str) -> Report:
         """Run a copy of the tree's tests/ (only tests, no packages) in ``directory`` with the venv's
-        pytest, against what the venv installed (with :data:`PYTEST_REQUIREMENTS` among it)."""
+        pytest, against what the venv installed (with :data:`PYTEST_REQUIREMENTS` among it); what it
+        said of each test. A failing test fails only the checks that ask for it (:meth:`Report.assert_passed`)."""
         shutil.copytree(ROOT / "tests", directory / "tests", ignore=_JUNK)
         shutil.copy(ROOT / "tox.ini", directory / "tox.ini")
-        return run(
-            self.python,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=-ra --strict-markers",
-            *args,
+        junit = directory / "junit.xml"
+        done = subprocess.run(
+            [str(self.python), "-m", "pytest", "-p", "no:cacheprovider", *_ADDOPTS, f"--junitxml={junit}", *args],
             cwd=directory,
+            env=outside_tree(),
+            capture_output=True,
+            text=True,
             timeout=1800,
+            check=False,
         )
+        output = done.stdout + done.stderr
+        assert junit.exists(), f"the venv's pytest wrote no report (exit status {done.returncode}):\n{output}"
+        return Report(ElementTree.parse(junit), output)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A pytest run's JUnit XML, and what it printed."""
+
+    junit: ElementTree.ElementTree[ElementTree.Element]
+    output: str
+
+    def assert_passed(self, *paths: str) -> None:
+        """Every test under ``paths`` (folders or files of tests/) passed, and there were some."""
+        modules = tuple(path.removesuffix(".py").replace("/", ".") for path in paths)
+        cases = [
+            case
+            for case in self.junit.iter("testcase")
+            if any(case.get("classname", "") == m or case.get("classname", "").startswith(m + ".") for m in modules)
+        ]
+        assert cases, f"no test of {paths} ran:\n{self.output[-5000:]}"
+        failed = [
+            f"{case.get('classname')}::{case.get('name')}: {outcome.tag} {outcome.get('message', '')}"
+            for case in cases
+            for outcome in case
+            if outcome.tag in ("failure", "error", "skipped")
+        ]
+        assert not failed, "\n".join(failed) + "\n" + self.output[-5000:]

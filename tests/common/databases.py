@@ -2,20 +2,21 @@
 into a template, and every test starts from a copy of it.
 
 A *slot* is one database URL that stays the same while its content is restored before each test, so
-an app built once per module on that URL sees a fresh, migrated database in every test. On SQLite
-restoring copies the template's file; on PostgreSQL the slot's database is made once with ``CREATE
-DATABASE … TEMPLATE`` and restoring empties its tables and restarts its sequences (the migrations
-insert no rows, and tests that change the schema take an empty database instead)::
+an app built once per module on that URL sees a fresh database in every test. A template is what a
+*prepare* function built once per run and worker: TPP's migrations (the default), or the
+Warehouse-shaped host's tables and people with TPP's. On SQLite restoring copies the template's
+file; on PostgreSQL the slot's database is made once with ``CREATE DATABASE … TEMPLATE`` and
+restoring empties its tables and writes the template's rows and sequence positions back (tests that
+change the schema take an empty database instead)::
 
     databases = SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
     slot = databases.slot()
     slot.restore()                      # the newest schema and no rows, at slot.url
+    host = databases.slot(make_host)
+    host.restore()                      # what make_host(url) built once, at host.url
     for url in databases.empty(): ...   # an unmigrated database, for the migrations' own tests
-    for url in databases.prepared(make_host): ...  # a copy of what make_host(url) built once
 
-The migrations' own tests take an empty database and still run the alembic chain. A host with
-tables of its own (the Warehouse-shaped host) is built once per run and worker by ``prepared``'s
-function, and each test gets a copy of it.
+The migrations' own tests take an empty database and still run the alembic chain.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import MetaData, inspect
@@ -47,18 +48,19 @@ class Slot(Protocol):
         """Replace the database at :attr:`url` by a copy of the template (close its connections first)."""
 
 
+#: What a template is built by: a function of an empty database's URL that closes its connections.
+Prepare = Callable[[str], None]
+
+
 class Databases(Protocol):
     """Where a backend's test databases come from."""
 
     def empty(self) -> Iterator[str]:
         """The URL of a new database without any table, removed afterwards."""
 
-    def slot(self) -> Slot:
-        """A new slot; its database exists (migrated) once :meth:`Slot.restore` ran."""
-
-    def prepared(self, prepare: Callable[[str], None]) -> Iterator[str]:
-        """The URL of a new copy of the database ``prepare(url)`` built (once per ``prepare``, which
-        closes its connections), removed afterwards."""
+    def slot(self, prepare: Prepare = upgrade) -> Slot:
+        """A new slot; its database holds what ``prepare`` built (TPP's newest schema, no rows, by
+        default) once :meth:`Slot.restore` ran."""
 
     def close(self) -> None:
         """Remove every database made here."""
@@ -88,27 +90,22 @@ class SQLiteDatabases:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._template: Path | None = None
-        self._prepared: dict[Callable[[str], None], Path] = {}
+        self._templates: dict[Prepare, Path] = {}
 
     def _fresh_path(self) -> Path:
         return self.directory / f"tpp-{secrets.token_hex(6)}.sqlite"
 
-    def template(self) -> Path:
-        """The migrated template file."""
-        if self._template is None:
-            self._template = self._build(upgrade)
-        return self._template
-
-    def _build(self, prepare: Callable[[str], None]) -> Path:
-        """A template file of what ``prepare`` built (``VACUUM INTO`` makes it one self-contained
-        file, log included)."""
-        built, template = self._fresh_path(), self._fresh_path()
-        prepare(f"sqlite:///{built}")
-        with sqlite3.connect(built) as connection:
-            connection.execute("VACUUM INTO ?", (str(template),))
-        connection.close()
-        return template
+    def template(self, prepare: Prepare = upgrade) -> Path:
+        """A template file of what ``prepare`` built, at its first use (``VACUUM INTO`` makes it one
+        self-contained file, log included)."""
+        if prepare not in self._templates:
+            built, template = self._fresh_path(), self._fresh_path()
+            prepare(f"sqlite:///{built}")
+            with sqlite3.connect(built) as connection:
+                connection.execute("VACUUM INTO ?", (str(template),))
+            connection.close()
+            self._templates[prepare] = template
+        return self._templates[prepare]
 
     def empty(self) -> Iterator[str]:
         path = self._fresh_path()
@@ -116,27 +113,38 @@ class SQLiteDatabases:
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
 
-    def prepared(self, prepare: Callable[[str], None]) -> Iterator[str]:
-        if prepare not in self._prepared:
-            self._prepared[prepare] = self._build(prepare)
-        for url in self.empty():
-            Path(url.removeprefix("sqlite:///")).write_bytes(self._prepared[prepare].read_bytes())
-            yield url
-
-    def slot(self) -> _SQLiteSlot:
-        return _SQLiteSlot(self._fresh_path(), self.template())
+    def slot(self, prepare: Prepare = upgrade) -> _SQLiteSlot:
+        return _SQLiteSlot(self._fresh_path(), self.template(prepare))
 
     def close(self) -> None:
         """Nothing to do: the files live in pytest's temporary directory."""
 
 
-class _PostgreSQLSlot:
-    """A database made from the template once; restoring it empties its tables and restarts its
-    sequences, which takes milliseconds where dropping and copying a database takes up to seconds
-    on a busy server (both need a checkpoint's worth of writes)."""
+def _row(cursor: psycopg.Cursor[tuple[Any, ...]], query: str) -> tuple[Any, ...]:
+    """The one row ``query`` selects."""
+    row = cursor.execute(query).fetchone()
+    assert row is not None, query
+    return row
 
-    def __init__(self, databases: PostgreSQLDatabases, name: str) -> None:
-        self.databases, self.name = databases, name
+
+@dataclass(frozen=True)
+class _Contents:
+    """What a PostgreSQL template holds, to write back into a slot: its tables, dependents first
+    (TPP's version table left out: the schema never changes), each table's rows as a binary COPY,
+    and each sequence's position."""
+
+    tables: list[str]
+    rows: dict[str, bytes]
+    sequences: dict[str, tuple[int, bool]]
+
+
+class _PostgreSQLSlot:
+    """A database made from the template once; restoring it empties its tables and writes the
+    template's rows and sequence positions back, which takes milliseconds where dropping and copying
+    a database takes up to seconds on a busy server (both need a checkpoint's worth of writes)."""
+
+    def __init__(self, databases: PostgreSQLDatabases, name: str, template: str) -> None:
+        self.databases, self.name, self.template = databases, name, template
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     @property
@@ -145,7 +153,7 @@ class _PostgreSQLSlot:
 
     def restore(self) -> None:
         if self._connection is None:
-            self.databases.create(self.name, template=self.databases.template())
+            self.databases.create(self.name, template=self.template)
             self._connection = psycopg.connect(self.databases.server_url(self.name), autocommit=True)
             return
         # A connection a test left open could hold locks the deletes would wait for: end it.
@@ -153,12 +161,16 @@ class _PostgreSQLSlot:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             (self.name,),
         )
-        tables, sequences = self.databases.contents()
-        with self._connection.transaction():
-            for table in tables:
-                self._connection.execute(f'DELETE FROM "{table}"')
-            for sequence in sequences:
-                self._connection.execute("SELECT setval(%s, 1, false)", (f'"{sequence}"',))
+        contents = self.databases.contents(self.template)
+        with self._connection.transaction(), self._connection.cursor() as cursor:
+            for table in contents.tables:
+                cursor.execute(f'DELETE FROM "{table}"')
+            for table in reversed(contents.tables):  # referenced rows first
+                if table in contents.rows:
+                    with cursor.copy(f'COPY "{table}" FROM STDIN (FORMAT BINARY)') as copy:
+                        copy.write(contents.rows[table])
+            for sequence, (value, called) in contents.sequences.items():
+                cursor.execute("SELECT setval(%s, %s, %s)", (f'"{sequence}"', value, called))
 
     def close(self) -> None:
         if self._connection is not None:
@@ -168,7 +180,7 @@ class _PostgreSQLSlot:
 
 class PostgreSQLDatabases:
     """Databases on one PostgreSQL server, named ``tpp_test_<random>`` so that concurrent runs (and
-    xdist workers) never meet; the template is migrated at first use."""
+    xdist workers) never meet; each template is built at its first use."""
 
     def __init__(self, admin: psycopg.Connection[tuple[object, ...]], admin_url: str) -> None:
         self.admin = admin  # autocommit: CREATE and DROP DATABASE refuse to run in a transaction
@@ -176,9 +188,8 @@ class PostgreSQLDatabases:
         self.prefix = f"tpp_test_{secrets.token_hex(4)}"
         self._made: set[str] = set()
         self._slots: list[_PostgreSQLSlot] = []
-        self._template: str | None = None
-        self._prepared: dict[Callable[[str], None], str] = {}
-        self._contents: tuple[list[str], list[str]] | None = None
+        self._templates: dict[Prepare, str] = {}
+        self._contents: dict[str, _Contents] = {}
 
     def url(self, name: str) -> str:
         """SQLAlchemy's URL of database ``name``."""
@@ -200,22 +211,20 @@ class PostgreSQLDatabases:
     def _fresh_name(self) -> str:
         return f"{self.prefix}_{secrets.token_hex(4)}"
 
-    def template(self) -> str:
-        """The migrated template (no connection stays open to it: PostgreSQL copies only idle ones)."""
-        if self._template is None:
-            self._template = self._build(upgrade)
-        return self._template
+    def template(self, prepare: Prepare = upgrade) -> str:
+        """The database ``prepare`` built, at its first use (no connection stays open to it:
+        PostgreSQL copies only idle ones)."""
+        if prepare not in self._templates:
+            name = self._fresh_name()
+            self.create(name)
+            prepare(self.url(name))
+            self._templates[prepare] = name
+        return self._templates[prepare]
 
-    def _build(self, prepare: Callable[[str], None]) -> str:
-        name = self._fresh_name()
-        self.create(name)
-        prepare(self.url(name))
-        return name
-
-    def contents(self) -> tuple[list[str], list[str]]:
-        """The template's tables, dependents first (TPP's version table left out), and its sequences."""
-        if self._contents is None:
-            engine = make_engine(self.url(self.template()))
+    def contents(self, template: str) -> _Contents:
+        """What ``template`` holds, read at the first restore of a slot made from it."""
+        if template not in self._contents:
+            engine = make_engine(self.url(template))
             try:
                 schema = MetaData()
                 schema.reflect(engine)
@@ -224,25 +233,26 @@ class PostgreSQLDatabases:
             finally:
                 engine.dispose()
             tables = [table.name for table in reversed(schema.sorted_tables) if table.name != VERSION_TABLE]
-            self._contents = (tables, sequences)
-        return self._contents
+            rows, positions = {}, {}
+            with psycopg.connect(self.server_url(template)) as raw, raw.cursor() as cursor:
+                for table in tables:
+                    if _row(cursor, f'SELECT EXISTS (SELECT FROM "{table}")') == (True,):
+                        with cursor.copy(f'COPY "{table}" TO STDOUT (FORMAT BINARY)') as copy:
+                            rows[table] = b"".join(copy)
+                for sequence in sequences:
+                    value, called = _row(cursor, f'SELECT last_value, is_called FROM "{sequence}"')
+                    positions[sequence] = (value, called)
+            self._contents[template] = _Contents(tables, rows, positions)
+        return self._contents[template]
 
     def empty(self) -> Iterator[str]:
-        yield from self._copy(None)
-
-    def prepared(self, prepare: Callable[[str], None]) -> Iterator[str]:
-        if prepare not in self._prepared:
-            self._prepared[prepare] = self._build(prepare)
-        yield from self._copy(self._prepared[prepare])
-
-    def _copy(self, template: str | None) -> Iterator[str]:
         name = self._fresh_name()
-        self.create(name, template=template)
+        self.create(name)
         yield self.url(name)
         self.drop(name)
 
-    def slot(self) -> _PostgreSQLSlot:
-        slot = _PostgreSQLSlot(self, self._fresh_name())
+    def slot(self, prepare: Prepare = upgrade) -> _PostgreSQLSlot:
+        slot = _PostgreSQLSlot(self, self._fresh_name(), self.template(prepare))
         self._slots.append(slot)
         return slot
 

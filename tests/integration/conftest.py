@@ -10,6 +10,7 @@ from redis import Redis
 from rq import Queue, registry
 
 from tests.common.services import REDIS_URL, require
+from tests.warehouse.conftest import host_slot  # noqa: F401 (the Warehouse-shaped host's database, for test_upload_jobs)
 
 
 def _connect() -> Redis:

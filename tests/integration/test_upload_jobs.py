@@ -12,9 +12,9 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from tests.common.databases import Databases
+from tests.common.databases import Slot
 from tests.common.services import REDIS_URL
-from tests.warehouse.conftest import TOKEN, World, basic, host_database, open_world, status_url_of
+from tests.warehouse.conftest import TOKEN, World, basic, open_world, status_url_of
 from tests.warehouse.dists import wheel
 from tpp_warehouse.cli import main
 from tpp_warehouse.models import HeldFileRecord
@@ -33,14 +33,14 @@ def configured() -> Any:
 
 
 @pytest.fixture
-def world(backend: Databases, tmp_path: Path, redis_connection: Redis, queue_name: str) -> Iterator[World]:
+def world(host_slot: Slot, tmp_path: Path, redis_connection: Redis, queue_name: str) -> Iterator[World]:
     jobs = {"tpp.redis_url": REDIS_URL, "tpp.queue_name": queue_name}
     storage = {"files": str(tmp_path / "files"), "tpp.quarantine.url": str(tmp_path / "quarantine")}
-    for url in backend.prepared(host_database):
-        for world in open_world(url, tmp_path, **storage, **jobs):
-            _apps.append(world.pyramid)
-            yield world
-            _apps.clear()
+    host_slot.restore()
+    for world in open_world(host_slot.url, tmp_path, **storage, **jobs):
+        _apps.append(world.pyramid)
+        yield world
+        _apps.clear()
 
 
 def request_ids(world: World) -> list[str | None]:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from webtest import TestApp
 
 from tests.common.clock import FixedClock
-from tests.common.databases import Databases
+from tests.common.databases import Databases, Slot
 from tests.common.host import MemoryHost
 from tests.common.registry import Registry
 from tests.common.scenario import group
@@ -166,26 +167,53 @@ def host_database(url: str) -> None:
     create_database(url, *PEOPLE).dispose()
 
 
-def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[World]:
-    """The host on a database :func:`host_database` built; files stored locally unless ``storage``
-    says otherwise (``bucket``, ``s3`` and ``tpp.quarantine.*`` settings)."""
+def local_storage(directory: Path) -> dict[str, str]:
+    """Settings that store the host's files and TPP's held files in folders of ``directory``."""
+    return {"files": str(directory / "files"), "tpp.quarantine.url": str(directory / "quarantine")}
+
+
+def world_on(router: Any, database_url: str, directory: Path) -> Iterator[World]:
+    """A world of the host app ``router`` on its database; the app's connections close after it."""
     engine = make_engine(database_url)
-    files, quarantine = tmp_path / "files", tmp_path / "quarantine"
-    settings = storage or {"files": str(files), "tpp.quarantine.url": str(quarantine)}
-    router = make_app(database_url, tokens={TOKEN: "ci"}, **settings)
     with Session(engine) as session:
         host = MemoryHost(owners_of={"acme": {"lead"}, "beta": {"lead"}})
         # The host's upload capture reads the wall clock.
         registry = Registry(session, host=host, clock=FixedClock(datetime.now(UTC)))
-        yield World(TestApp(router, extra_environ={"HTTP_HOST": "localhost:6543"}), registry, engine, files, quarantine)
+        app = TestApp(router, extra_environ={"HTTP_HOST": "localhost:6543"})
+        yield World(app, registry, engine, directory / "files", directory / "quarantine")
     router.registry["host.engine"].dispose()
     engine.dispose()
 
 
+def open_world(database_url: str, tmp_path: Path, **storage: Any) -> Iterator[World]:
+    """The host, built for this world alone, on a database :func:`host_database` built; files stored
+    locally unless ``storage`` says otherwise (``bucket``, ``s3`` and ``tpp.quarantine.*`` settings)."""
+    router = make_app(database_url, tokens={TOKEN: "ci"}, **(storage or local_storage(tmp_path)))
+    yield from world_on(router, database_url, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def host_slot(backend: Databases) -> Slot:
+    """The module's database URL, where each world finds the host's tables and people, and TPP's tables."""
+    return backend.slot(host_database)
+
+
+@pytest.fixture(scope="module")
+def module_host(host_slot: Slot, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The host app storing files locally, built once per module and backend, and its folder."""
+    directory = tmp_path_factory.mktemp("host")
+    return make_app(host_slot.url, tokens={TOKEN: "ci"}, **local_storage(directory)), directory
+
+
 @pytest.fixture
-def world(backend: Databases, tmp_path: Path) -> Iterator[World]:
-    for url in backend.prepared(host_database):
-        yield from open_world(url, tmp_path)
+def world(host_slot: Slot, module_host: tuple[Any, Path]) -> Iterator[World]:
+    """The module's host app on a fresh database, with empty folders and nothing purged yet."""
+    router, directory = module_host
+    host_slot.restore()
+    for folder in ("files", "quarantine"):
+        shutil.rmtree(directory / folder, ignore_errors=True)
+    router.registry["host.purged"].clear()
+    yield from world_on(router, host_slot.url, directory)
 
 
 @dataclass

@@ -194,7 +194,7 @@ def _tick(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from .job_queue import Worker
+    from .redis_queue import Worker
     from .tasks import configure
 
     try:

@@ -20,15 +20,17 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import requests
-from pywebpush import WebPushException, webpush
 
 from tpp_core import InvalidInput
 
 from .vapid import VapidKey
+
+if TYPE_CHECKING:
+    from pywebpush import WebPushException
 
 __all__ = [
     "MAX_SUBSCRIPTION",
@@ -154,6 +156,9 @@ def send(
     :raises PushDeferred: on 429, 5xx, a timeout or a network error.
     :raises PushRefused: on any other answer above 202, or a subscription pywebpush cannot use.
     """
+    # Imported here: pywebpush brings aiohttp (a tenth of a second), which only a sending process needs.
+    from pywebpush import WebPushException, webpush
+
     try:
         webpush(
             subscription_info=dict(subscription),

@@ -23,7 +23,7 @@ from tests.common.scenario import brief_policy, wheel
 from tests.common.services import REDIS_URL
 from tests.common.webapp import WebHost, make_app, write_ini
 from tpp_core import RequestId, RequestState
-from tpp_warehouse import job_queue
+from tpp_warehouse import redis_queue
 from tpp_warehouse.cli import main
 from tpp_warehouse.models import DeviceRecord, NotificationRecord
 from tpp_warehouse.tasks import configure, tick
@@ -43,7 +43,7 @@ class Worker:
 
     def run(self) -> None:
         """Run every job that is due, retries and scheduled jobs included, then stop."""
-        worker = job_queue.Worker([self.queue], connection=self.connection, name=f"{self.queue.name}-worker")
+        worker = redis_queue.Worker([self.queue], connection=self.connection, name=f"{self.queue.name}-worker")
         worker.work(burst=True, with_scheduler=True)
 
     def failed(self) -> list[str]:

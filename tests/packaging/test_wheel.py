@@ -37,7 +37,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 #: Warehouse's pins that TPP's code touches (pypi/warehouse requirements/main.txt).
 PINS = {"webauthn": "2.8.0", "cbor2": "5.9.0", "SQLAlchemy": "2.0.30", "cryptography": "50.0.0", "pyramid": "2.1"}
 #: What the tests run in the venv need beside TPP: the Warehouse-shaped host's S3 and servers, twine.
-TEST_REQUIREMENTS = (*PYTEST_REQUIREMENTS, "webtest", "beautifulsoup4", "moto[server]", "twine", "waitress")
+TEST_REQUIREMENTS = (
+    *PYTEST_REQUIREMENTS,
+    "webtest",
+    "beautifulsoup4",
+    "moto[s3]",
+    "flask",
+    "flask-cors",
+    "twine",
+    "waitress",
+)
 
 
 @pytest.fixture(scope="module")

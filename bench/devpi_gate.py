@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, the rep
 from devpi_replica import measure as measure_replica
 
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
-from tests.common.devpi_keyfs import store_releases
+from tests.common.devpi_keyfs import StoppedKeyfs
 from tests.common.notifications import listen
 from tests.common.push_service import LoopbackPushService
 from tests.common.scenario import group
@@ -124,7 +124,8 @@ class Gate:
             paths = self.wheels(name, version, files)
             stored += [(f"alice/{index}", name, version, paths) for index in (INDEXES if plain else ("gated",))]
         self.server.stop()
-        store_releases(self.server.serverdir, stored)
+        with StoppedKeyfs(self.server.serverdir) as keyfs:
+            keyfs.store_releases(stored)
         self.server.start()
         for name, version, files, _plain in releases:
             self.approve(name, version, files)

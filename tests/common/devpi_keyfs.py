@@ -2,13 +2,15 @@
 
 For tests that set up what no HTTP request can: approval records of the old format (the owner's
 user record, before issue 13), or a look at raw values the API does not show. The child process
-keeps devpi's process-wide state (logging, the plugin manager) out of the test process::
+keeps devpi's process-wide state (logging, the plugin manager) out of the test process, and serves
+every call made within one ``with`` block (starting it, devpi and the plugins load: a second and a half)::
 
-    write_old_records(serverdir, "alice", {"rel": {"acme": {"1.0": {"acme-1.0.tar.gz": sha256}}}})
-    user_record(serverdir, "alice")                      # the raw value of /alice/.config
-    version_data(serverdir, "alice/rel", "acme", "1.0")  # the raw value of the version's key
-    store_releases(serverdir, [("alice/rel", "acme", "1.0", [wheel_path])])  # as devpi-import does
-    delete_file(serverdir, "alice/rel", "acme", "1.0", wheel_path.name)      # as a purge does
+    with StoppedKeyfs(serverdir) as keyfs:
+        keyfs.write_old_records("alice", {"rel": {"acme": {"1.0": {"acme-1.0.tar.gz": sha256}}}})
+        keyfs.user_record("alice")                      # the raw value of /alice/.config
+        keyfs.version_data("alice/rel", "acme", "1.0")  # the raw value of the version's key
+        keyfs.store_releases([("alice/rel", "acme", "1.0", [wheel_path])])  # as devpi-import does
+        keyfs.delete_file("alice/rel", "acme", "1.0", wheel_path.name)      # as a purge does
 """
 
 from __future__ import annotations
@@ -16,62 +18,75 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-__all__ = ["delete_file", "store_releases", "user_record", "version_data", "write_old_records"]
+__all__ = ["StoppedKeyfs"]
 
-#: Files stored per keyfs transaction by :func:`store_releases` (each commit syncs to disk).
+#: Files stored per keyfs transaction by :meth:`StoppedKeyfs.store_releases` (each commit syncs to disk).
 _FILES_PER_COMMIT = 500
+#: How the child marks its answers among what devpi may print.
+_ANSWER = "tpp-keyfs-answer: "
 
 
-def _run(serverdir: Path, command: str, *args: Any) -> Any:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.common.devpi_keyfs", str(serverdir), command],
-        input=json.dumps(args),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1200,
-    )
-    if done.returncode:
-        raise RuntimeError(f"keyfs {command} failed:\n{done.stdout}{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+class StoppedKeyfs:
+    """The keyfs of the stopped server in ``serverdir``, for the duration of a ``with`` block."""
 
+    def __init__(self, serverdir: Path) -> None:
+        self.serverdir = serverdir
 
-def write_old_records(serverdir: Path, user: str, records: dict[str, Any]) -> None:
-    """Put ``records`` (``{index: {project: {version: {basename: sha256}}}}``) into ``user``'s record
-    under ``"tpp"``, where TPP kept them before issue 13."""
-    _run(serverdir, "write_old_records", user, records)
+    def __enter__(self) -> StoppedKeyfs:
+        command = [sys.executable, "-m", "tests.common.devpi_keyfs", str(self.serverdir)]
+        self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._child.stdin is not None
+        assert self._child.stdout is not None
+        self._calls, self._answers = self._child.stdin, self._child.stdout
+        return self
 
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._calls.close()
+        self._child.wait(timeout=60)
+        self._answers.close()
 
-def user_record(serverdir: Path, user: str) -> dict[str, Any]:
-    """The raw user record (passwords and all)."""
-    result: dict[str, Any] = _run(serverdir, "user_record", user)
-    return result
+    def _call(self, command: str, *args: Any) -> Any:
+        self._calls.write(json.dumps([command, args]) + "\n")
+        self._calls.flush()
+        for line in self._answers:
+            if line.startswith(_ANSWER):
+                answer = json.loads(line.removeprefix(_ANSWER))
+                if "error" in answer:
+                    raise RuntimeError(f"keyfs {command} failed:\n{answer['error']}")
+                return answer["result"]
+        raise RuntimeError(f"the keyfs process ended (exit status {self._child.wait(timeout=60)}) before {command}")
 
+    def write_old_records(self, user: str, records: dict[str, Any]) -> None:
+        """Put ``records`` (``{index: {project: {version: {basename: sha256}}}}``) into ``user``'s
+        record under ``"tpp"``, where TPP kept them before issue 13."""
+        self._call("write_old_records", user, records)
 
-def version_data(serverdir: Path, stage: str, project: str, version: str) -> dict[str, Any]:
-    """The raw value of a version's keyfs key."""
-    result: dict[str, Any] = _run(serverdir, "version_data", stage, project, version)
-    return result
+    def user_record(self, user: str) -> dict[str, Any]:
+        """The raw user record (passwords and all)."""
+        result: dict[str, Any] = self._call("user_record", user)
+        return result
 
+    def version_data(self, stage: str, project: str, version: str) -> dict[str, Any]:
+        """The raw value of a version's keyfs key."""
+        result: dict[str, Any] = self._call("version_data", stage, project, version)
+        return result
 
-def store_releases(serverdir: Path, releases: list[tuple[str, str, str, list[Path]]]) -> None:
-    """Store each (stage, project, version, files) release as devpi-import does (the version's
-    metadata, then its files, logged as alice's uploads), many per keyfs transaction; devpi's
-    notifier runs the upload hooks when the server starts."""
-    _run(
-        serverdir,
-        "store_releases",
-        [(stage, name, version, [str(p) for p in paths]) for stage, name, version, paths in releases],
-    )
+    def store_releases(self, releases: list[tuple[str, str, str, list[Path]]]) -> None:
+        """Store each (stage, project, version, files) release as devpi-import does (the version's
+        metadata, then its files, logged as alice's uploads), many per keyfs transaction; devpi's
+        notifier runs the upload hooks when the server starts."""
+        plain = [(stage, name, version, [str(p) for p in paths]) for stage, name, version, paths in releases]
+        self._call("store_releases", plain)
 
-
-def delete_file(serverdir: Path, stage: str, project: str, version: str, basename: str) -> None:
-    """Delete one release file (its entry and its bytes) in a keyfs transaction of its own, as TPP's
-    purge of a rejected file does."""
-    _run(serverdir, "delete_file", stage, project, version, basename)
+    def delete_file(self, stage: str, project: str, version: str, basename: str) -> None:
+        """Delete one release file (its entry and its bytes) in a keyfs transaction of its own, as
+        TPP's purge of a rejected file does."""
+        self._call("delete_file", stage, project, version, basename)
 
 
 def _store(xom: Any, releases: list[list[Any]]) -> None:
@@ -100,12 +115,15 @@ def _plain(value: Any) -> Any:
     return data
 
 
-def _main(serverdir: str, command: str, args: list[Any]) -> Any:
+def _open(serverdir: str) -> Any:
     from devpi_server.config import get_pluginmanager, parseoptions
     from devpi_server.main import xom_from_config
 
     config = parseoptions(get_pluginmanager(), ["devpi-server", "--serverdir", serverdir])
-    xom = xom_from_config(config)  # type: ignore[no-untyped-call]  # devpi-server is partly untyped
+    return xom_from_config(config)  # type: ignore[no-untyped-call]  # devpi-server is partly untyped
+
+
+def _answer(xom: Any, command: str, args: list[Any]) -> Any:
     keyfs = xom.keyfs
     if command == "write_old_records":
         user, records = args
@@ -129,5 +147,17 @@ def _main(serverdir: str, command: str, args: list[Any]) -> Any:
         return _plain(stage.get_versiondata_perstage(args[1], args[2]))
 
 
+def _serve(serverdir: str) -> None:
+    """Answer each call read from stdin (a JSON line) with a marked JSON line, until stdin closes."""
+    xom = _open(serverdir)
+    for line in sys.stdin:
+        command, args = json.loads(line)
+        try:
+            answer = {"result": _answer(xom, command, args)}
+        except Exception:
+            answer = {"error": traceback.format_exc()}
+        print(_ANSWER + json.dumps(answer), flush=True)
+
+
 if __name__ == "__main__":
-    print(json.dumps(_main(sys.argv[1], sys.argv[2], json.loads(sys.stdin.read()))))
+    _serve(sys.argv[1])

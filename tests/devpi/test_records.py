@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.common.devpi import PASSWORD, Browser, DevpiServer, wheel
-from tests.common.devpi_keyfs import delete_file, store_releases, user_record, version_data, write_old_records
+from tests.common.devpi_keyfs import StoppedKeyfs
 from tests.common.scenario import group
 from tpp_core import Policy, Scope
 
@@ -70,10 +70,11 @@ def test_an_upload_naming_the_record_key_approves_nothing(
 
     # devpi keeps only its own metadata fields: the record key never reached the versions' data.
     server.stop()
-    for version in ("1.0", "2.0"):
-        data = version_data(server.serverdir, "alice/rel", "forged", version)
-        assert data["version"] == version
-        assert "tpp_approved" not in data
+    with StoppedKeyfs(server.serverdir) as keyfs:
+        for version in ("1.0", "2.0"):
+            data = keyfs.version_data("alice/rel", "forged", version)
+            assert data["version"] == version
+            assert "tpp_approved" not in data
     server.start()
 
 
@@ -88,20 +89,20 @@ def test_records_of_the_old_format_move_into_their_versions_at_start_up(
 
     # As TPP wrote them before: 1.0 approved, 2.0 approved for other bytes, and records of a version
     # and an index that no longer exist.
-    write_old_records(
-        server.serverdir,
-        "alice",
-        {
-            "rel": {
-                "legacy": {
-                    "1.0": {approved.name: sha256(approved)},
-                    "2.0": {held.name: "0" * 64},
-                    "0.1": {"legacy-0.1.tar.gz": "1" * 64},
-                }
+    with StoppedKeyfs(server.serverdir) as keyfs:
+        keyfs.write_old_records(
+            "alice",
+            {
+                "rel": {
+                    "legacy": {
+                        "1.0": {approved.name: sha256(approved)},
+                        "2.0": {held.name: "0" * 64},
+                        "0.1": {"legacy-0.1.tar.gz": "1" * 64},
+                    }
+                },
+                "gone": {"legacy": {"1.0": {approved.name: sha256(approved)}}},
             },
-            "gone": {"legacy": {"1.0": {approved.name: sha256(approved)}}},
-        },
-    )
+        )
     server.start()
     server.wait_for_log("tpp: moved 2 approved files' records of 1 users into their versions")
 
@@ -113,11 +114,12 @@ def test_records_of_the_old_format_move_into_their_versions_at_start_up(
     assert install.returncode == 0, install.stdout + install.stderr
 
     server.stop()
-    assert "tpp" not in user_record(server.serverdir, "alice")  # the old records are gone
-    assert version_data(server.serverdir, "alice/rel", "legacy", "1.0")["tpp_approved"] == {
-        "index": "alice/rel",
-        "files": {approved.name: sha256(approved)},
-    }
+    with StoppedKeyfs(server.serverdir) as keyfs:
+        assert "tpp" not in keyfs.user_record("alice")  # the old records are gone
+        assert keyfs.version_data("alice/rel", "legacy", "1.0")["tpp_approved"] == {
+            "index": "alice/rel",
+            "files": {approved.name: sha256(approved)},
+        }
     server.start()
     assert approved.name in listed(server, "legacy")
     assert "moved" not in server.log.read_text().rsplit("Found plugin", 1)[-1]  # nothing left to move
@@ -131,8 +133,9 @@ def test_a_file_deleted_before_its_upload_hook_ran_is_skipped_quietly(
     server.set_policy(Policy(scope=Scope.project("raced"), version=1, groups=(group("g", "alice"),)), by="alice")
     kept, purged = wheel(dist, "raced", "1.0"), wheel(dist, "raced", "1.0", tag="py2.py3-none-any")
     server.stop()
-    store_releases(server.serverdir, [("alice/rel", "raced", "1.0", [kept, purged])])
-    delete_file(server.serverdir, "alice/rel", "raced", "1.0", purged.name)
+    with StoppedKeyfs(server.serverdir) as keyfs:
+        keyfs.store_releases([("alice/rel", "raced", "1.0", [kept, purged])])
+        keyfs.delete_file("alice/rel", "raced", "1.0", purged.name)
     logged = len(server.log.read_text())
     server.start()
 

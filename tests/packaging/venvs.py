@@ -31,8 +31,10 @@ _VERSIONS = "import importlib.metadata as m, json, sys; print(json.dumps({d: m.v
 
 
 def outside_tree() -> dict[str, str]:
-    """This environment without PYTHONPATH, so a subprocess imports nothing from the tree."""
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """This environment without PYTHONPATH, so a subprocess imports nothing from the tree, and
+    without PYTHONDONTWRITEBYTECODE (which this project's machines set): the venv, installed with
+    ``--no-compile``, then compiles each module once, at its first import, not in every process."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
 
 
 def run(*command: str | Path, cwd: Path | None = None, timeout: int = 900) -> str:
@@ -102,8 +104,9 @@ class Venv:
         self.python = path / "bin" / "python"
 
     def pip_install(self, *requirements: str | Path) -> None:
-        """Install with pip; modules are compiled when first imported (``--no-compile``), not all at
-        once here: compiling every module of botocore and moto took a third of pip's time."""
+        """Install with pip; modules are compiled when first imported (``--no-compile``, and
+        :func:`outside_tree` lets them be written), not all at once here: compiling every module
+        of botocore and moto took a third of pip's time."""
         run(
             self.python,
             "-m",

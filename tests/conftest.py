@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from tests.common.databases import Databases, PostgreSQLDatabases, Slot, SQLiteDatabases
 from tests.common.properties import load_profile
-from tests.common.scheduling import group_and_order
+from tests.common.scheduling import group_and_order, workers
 from tests.common.services import POSTGRESQL_URL, require
 from tpp_warehouse.db import make_engine
 
@@ -28,6 +28,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     load_profile(config)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return workers()
 
 
 # Before xdist's own hook, which turns the groups into the node ids' "@group" (the scheduler groups

@@ -42,7 +42,9 @@ __all__ = ["Databases", "PostgreSQLDatabases", "SQLiteDatabases", "Slot"]
 class Slot(Protocol):
     """One database URL whose content :meth:`restore` resets to the migrated template."""
 
-    url: str
+    @property
+    def url(self) -> str:
+        """SQLAlchemy's URL of the slot's database."""
 
     def restore(self) -> None:
         """Replace the database at :attr:`url` by a copy of the template (close its connections first)."""

@@ -43,6 +43,19 @@ AUTHENTICATOR = {
 #: WebAuthn.setResponseOverrideBits: all off is the authenticator's honest answer.
 HONEST = {"isBogusSignature": False, "isBadUV": False, "isBadUP": False}
 
+#: Close the notifications shown so far, and wait until they are gone.
+_CLOSE_NOTIFICATIONS = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  (await registration.getNotifications()).forEach((n) => n.close());
+  const deadline = Date.now() + 20000;
+  while ((await registration.getNotifications()).length > 0) {
+    if (Date.now() > deadline) {
+      throw new Error("the notifications shown before were still open after 20 s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}"""
+
 #: The notifications the service worker shows, once it shows one (it reads the status JSON first).
 _SHOWN_NOTIFICATIONS = """async () => {
   const registration = await navigator.serviceWorker.ready;
@@ -194,9 +207,9 @@ class Person:
     def push(self, registration: str, payload: dict[str, str]) -> list[dict[str, Any]]:
         """Deliver ``payload`` to the service worker as a push message (what the push service would
         hand the browser, decrypted); returns the notifications it then shows (title, body, data)."""
-        self.page.evaluate(
-            "async () => (await (await navigator.serviceWorker.ready).getNotifications()).forEach((n) => n.close())"
-        )
+        # Closed, and gone, before the message comes: a close still pending would close the new
+        # notification too, which takes the old one's place under the same tag.
+        self.page.evaluate(_CLOSE_NOTIFICATIONS)
         message = {"origin": self.origin, "registrationId": registration, "data": json.dumps(payload)}
         self.cdp.send("ServiceWorker.deliverPushMessage", message)
         return list(self.page.evaluate(_SHOWN_NOTIFICATIONS))

@@ -32,7 +32,8 @@ SLOW_FIRST = (
 
 def workers() -> int:
     """How many workers ``--numprocesses=auto`` starts: the cores this process may use, plus one."""
-    return len(os.sched_getaffinity(0)) + 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # not on macOS
+    return cores + 1
 
 
 def _group(item: pytest.Item) -> str:

@@ -42,6 +42,7 @@ import requests
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from tests.common import devpi_script
 from tests.common.authenticator import SoftAuthenticator
 from tpp_core import ApprovalGroup, ApprovalRequest, PersonId, Policy, ProjectName, RequestState, Scope
 from tpp_devpi.serve import executable
@@ -86,9 +87,10 @@ def _initialized_serverdir() -> Path:
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     serverdir = directory / "server"
     subprocess.run(
-        [executable("devpi-init"), "--serverdir", str(serverdir), "--no-root-pypi", "--root-passwd", PASSWORD],
+        devpi_script.command("devpi-init", "--serverdir", str(serverdir), "--no-root-pypi", "--root-passwd", PASSWORD),
         check=True,
         capture_output=True,
+        cwd=devpi_script.ROOT,
     )
     return serverdir
 
@@ -127,8 +129,8 @@ class DevpiServer:
         if not secret.exists():
             secret.write_text(base64.b64encode(os.urandom(32)).decode())
             secret.chmod(0o600)
-        command = [
-            executable("devpi-server"),
+        command = devpi_script.command(
+            "devpi-server",
             "--serverdir",
             str(self.serverdir),
             "--host",
@@ -143,9 +145,9 @@ class DevpiServer:
             "--tpp-device-cooldown",
             "0",
             *self.options,
-        ]
+        )
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=devpi_script.ROOT)
         wait_until_answering(self.url, self.process, self.log.read_text)
         return self
 

@@ -40,7 +40,7 @@ def _group(item: pytest.Item) -> str:
     module = item.nodeid.split("::", 1)[0]
     callspec = getattr(item, "callspec", None)
     backend = None if callspec is None else callspec.params.get("backend")
-    return module if backend is None else f"{module}[{backend}]"
+    return module if backend is None else f"{module} on {backend}"  # never a "]": see test_scheduling.py
 
 
 def _rank(item: pytest.Item) -> int:

@@ -1,15 +1,24 @@
-"""The xdist groups reach xdist's scheduler (``tests/common/scheduling.py``)."""
+"""The xdist groups reach xdist's scheduler whole (``tests/common/scheduling.py``)."""
 
 from __future__ import annotations
 
 import pytest
+from xdist.scheduler import LoadGroupScheduling
 
 
-def test_a_modules_tests_reach_xdist_as_their_group(request: pytest.FixtureRequest) -> None:
-    """xdist's scheduler groups tests by the node id's ``@group`` suffix alone, which its own hook adds
-    from the xdist_group marks: without it (our hook ran after xdist's until 2026-12), every test was
-    scheduled alone and each worker built every module's app, devpi-server and venv again."""
-    if getattr(request.config.option, "loadgroup", False):  # the README's command: workers, --dist=loadgroup
-        assert request.node.nodeid.endswith("@tests/common/test_scheduling.py"), request.node.nodeid
-    else:  # one process (-n0): nothing to schedule, and no suffix
-        assert "@" not in request.node.nodeid
+def test_every_test_reaches_xdist_in_its_group(request: pytest.FixtureRequest) -> None:
+    """xdist's scheduler reads a test's group from the node id's ``@group`` suffix, which its own hook
+    adds from the xdist_group marks, and only where no "]" comes after the "@". Two ways this broke:
+    our hook ran after xdist's (until 2026-12-06), and a group named after its backend as
+    ``module[sqlite]`` was read as no group (until 2026-12-07). Either way each test was scheduled
+    alone, and every worker built the database modules' apps again."""
+    scheduler = LoadGroupScheduling.__new__(LoadGroupScheduling)  # _split_scope reads nothing the constructor sets
+    loadgroup = getattr(request.config.option, "loadgroup", False)  # the README's command: workers, --dist=loadgroup
+    for item in request.session.items:
+        marker = item.get_closest_marker("xdist_group")
+        assert marker is not None, item.nodeid
+        group = marker.args[0]
+        if loadgroup:
+            assert item.nodeid.endswith(f"@{group}"), item.nodeid
+        scheduled = item.nodeid if loadgroup else f"{item.nodeid}@{group}"  # -n0: what xdist would schedule
+        assert scheduler._split_scope(scheduled) == group, f"{item.nodeid} is scheduled alone, not in {group!r}"

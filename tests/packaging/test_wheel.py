@@ -63,18 +63,19 @@ def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     return venv
 
 
-#: The tree's tests the venv runs, in one pytest process: the functional tests render every page
-#: (devices, policies, approvals, invitations, audit, status, errors, the service worker and static
-#: files) through the installed package, on SQLite; the WebAuthn wrapper's tests and the
-#: Warehouse-shaped host's (hiding, capture, quarantine, J2) try Warehouse's pins on both backends.
-PAGES = ("tests/functional",)
+#: The tree's tests the venv runs, in one pytest process: every page (each view that answers GET,
+#: the error page, every static file and the service worker) through the installed package, on
+#: SQLite, the embedded default; the WebAuthn wrapper's tests and the Warehouse-shaped host's
+#: (hiding, capture, quarantine, J2) with Warehouse's pins, on PostgreSQL, as Warehouse runs.
+PAGES = ("tests/functional/test_every_page.py",)
 PINNED = ("tests/unit/warehouse/test_webauthn.py", "tests/common/test_authenticator.py", "tests/warehouse")
+BACKENDS = "(test_every_page and not postgresql) or (not test_every_page and not sqlite)"
 
 
 @pytest.fixture(scope="module")
 def venv_run(installed: Venv, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    """What the venv's pytest said of :data:`PAGES` and :data:`PINNED`."""
-    return installed.pytest(tmp_path_factory.mktemp("run"), *PAGES, *PINNED, "-k", "not (functional and postgresql)")
+    """What the venv's pytest said of :data:`PAGES` and :data:`PINNED`, each on its :data:`BACKENDS`."""
+    return installed.pytest(tmp_path_factory.mktemp("run"), *PAGES, *PINNED, "-k", BACKENDS)
 
 
 def test_the_wheel_holds_every_file_of_the_packages(built: Built) -> None:

@@ -1,0 +1,116 @@
+"""Every page once, as the person it is meant for sees it, with something on it: each view that
+answers GET, the error page and every static file. The pages' behaviour is tested in the other
+modules; this one is what the packaging venv runs against the installed wheel (tests/packaging), so
+that a template, a macro or a static file missing from the package, or read from the tree, fails
+there, in seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import pytest
+from webtest import TestApp
+
+from tests.common.registry import Registry
+from tests.common.scenario import group, wheel
+from tests.common.webapp import WebHost
+from tests.functional.conftest import login
+from tpp_core import PersonId, Policy, Scope
+from tpp_warehouse.routes import ROUTES
+
+ACME, PREFIX = Scope.project("acme"), Scope.prefix("acme-")
+
+
+@dataclass(frozen=True)
+class Ids:
+    decided: str
+    pending: str
+    change: str
+
+
+@pytest.fixture
+def ids(registry: Registry, host: WebHost) -> Ids:
+    """acme (lead and cora own it): policy v1 in force and v2 proposed; 1.0 approved, 2.0 waiting
+    for lead; the acme- prefix's policy (root's), to which root invited lead, who has not answered."""
+    host.tokens["ci-token"] = "ci"
+    registry.enrol("lead", "cora", "dave", "root")
+    registry.set_policy(Policy(scope=ACME, version=1, groups=(group("owners", "lead"), group("team", "cora", "dave"))))
+    decided = registry.upload("acme", "1.0", wheel(), wheel("acme-1.0.tar.gz", 2))
+    pending = registry.upload("acme", "2.0", wheel("acme-2.0-py3-none-any.whl", 3))
+    assert decided is not None
+    assert pending is not None
+    registry.approve(decided.id, "lead")
+    registry.approve(decided.id, "cora")
+    change = registry.set_policy(Policy(scope=ACME, version=2, groups=(group("owners", "lead", "cora"),)))
+    assert change is not None
+    registry.set_policy(Policy(scope=PREFIX, version=1, groups=(group("admins", "root"),)), by="root")
+    registry.invitations.invite(PersonId("root"), PREFIX, PersonId("lead"), registry.now)
+    registry.session.commit()
+    return Ids(decided=decided.id, pending=pending.id, change=change)
+
+
+#: Each page (route name, who, path below /tpp): its <h1>, and an element only it or its macros write.
+PAGES = [
+    ("tpp.home", "lead", "/", "Trustable publishing", "#home-waiting"),
+    ("tpp.devices", "lead", "/devices", "Your devices", "#devices"),
+    ("tpp.confirm", "lead", "/confirm", "Confirm with your device", "#confirm-device"),
+    ("tpp.policy", "lead", "/policies/project/acme", "Policy of project acme", "#policy-builder"),
+    ("tpp.policy", "root", "/policies/prefix/acme-", "Policy of projects starting with acme-", "#policy-builder"),
+    ("tpp.requests", "lead", "/requests", "Waiting for you", "#invitations"),
+    ("tpp.request", "lead", "/requests/{pending}", "acme 2.0", "#files"),
+    ("tpp.request", "dave", "/requests/{decided}", "acme 1.0", "#outcome"),
+    ("tpp.request", "cora", "/requests/{change}", "Policy change of acme", "#policy-diff"),
+    ("tpp.history", "lead", "/projects/acme", "Releases of acme", "#history tr"),
+    ("tpp.audit", "lead", "/audit", "Audit log", "#audit tr"),
+]
+#: The views that answer GET with JSON or JavaScript: route name, path, what the answer holds.
+OTHERS = [
+    ("tpp.request.status", "/requests/{decided}/status.json", "approved"),
+    ("tpp.release.status", "/releases/acme/2.0/status.json", "/tpp/requests/{pending}/status.json"),
+    ("tpp.service_worker", "/sw.js", "addEventListener"),
+]
+
+
+def test_every_view_that_answers_get_is_here(module_app: Any) -> None:
+    answering = {
+        view["route_name"]
+        for view in (item["introspectable"] for item in module_app.registry.introspector.get_category("views"))
+        if view["route_name"] in ROUTES and "GET" in (view["request_methods"] or ("GET",))
+    }
+    assert answering == {route for route, *_ in PAGES} | {route for route, *_ in OTHERS}
+
+
+@pytest.mark.parametrize(("route", "person", "path", "heading", "mark"), PAGES, ids=[p[2] for p in PAGES])
+def test_the_page_renders(
+    app: TestApp, registry: Registry, ids: Ids, route: str, person: str, path: str, heading: str, mark: str
+) -> None:
+    login(app, person, registry)  # confirmed with the person's device: the pages show their forms
+    page = app.get("/tpp" + path.format(**vars(ids)))
+    assert page.content_type == "text/html"
+    assert page.html.find("h1").text.strip() == heading
+    assert page.html.select_one(mark) is not None, f"no {mark} on {path}:\n{page.text}"
+    for sheet in page.html.select('link[rel="stylesheet"]'):
+        assert app.get(sheet["href"]).status_code == 200
+
+
+@pytest.mark.parametrize(("route", "path", "holds"), OTHERS, ids=[o[1] for o in OTHERS])
+def test_the_other_answers(app: TestApp, ids: Ids, route: str, path: str, holds: str) -> None:
+    login(app, "lead")
+    answer = app.get("/tpp" + path.format(**vars(ids)), headers={"Authorization": "Basic X190b2tlbl9fOmNpLXRva2Vu"})
+    assert holds.format(**vars(ids)) in answer.text, answer.text
+
+
+def test_the_error_page_renders(app: TestApp) -> None:
+    login(app, "lead")
+    page = app.get("/tpp/requests/0123456789abcdef0123", status=404)
+    assert page.html.find("h1").text.strip() == "Not found", page.text
+
+
+def test_every_static_file_is_served_as_packaged(app: TestApp) -> None:
+    static = files("tpp_warehouse") / "static"
+    names = [entry.name for entry in static.iterdir() if entry.is_file()]
+    assert "tpp.css" in names
+    for name in names:
+        assert app.get(f"/tpp/static/{name}").body == (static / name).read_bytes(), name

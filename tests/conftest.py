@@ -3,6 +3,8 @@ run (per xdist worker); hypothesis profiles; how xdist groups the tests."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
 import psycopg
@@ -28,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     load_profile(config)
+    # Python's default, whatever PYTHONDONTWRITEBYTECODE says (this project's machines set it): with
+    # it, each of the run's ~50 devpi-server, devpi and tpp processes compiled TPP's modules again
+    # (a sixth of a start), and each xdist worker rewrote every test module's asserts again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -75,6 +75,10 @@ class TestEvaluate:
         assert str(quorum) == "many needs 3 more; eligible: p00, p01, p02, p03, p04, p05, p06, p07, p08, p09 and 5 more"
         assert len(quorum.missing[0].eligible) == 15
 
+    def test_assign_seats_seats_a_repeated_approver_once(self) -> None:
+        p = policy(group("maintainers", "ann", "bob", seats=2))
+        assert assign_seats(p, uploader=None, approvers=["ann", "ann", "bob"]) == [["ann", "bob"]]
+
     def test_a_chain_of_moves_is_found(self) -> None:
         """Greedy seats c in g3, b in g2 and a in g1, leaving x nowhere and g4 (only c) empty; a
         three-step augmenting path moves everyone along: x to g1, a to g2, b to g3, c to g4."""

@@ -3,6 +3,7 @@ run (per xdist worker); hypothesis profiles; how xdist groups the tests."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -35,6 +36,15 @@ def pytest_configure(config: pytest.Config) -> None:
     # (a sixth of a start), and each xdist worker rewrote every test module's asserts again.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the imports and the collection made lives to the end of the run: frozen out of the
+    garbage collector's way, with young objects collected less often. Each full collection walked
+    every module, app and mapper loaded, and garbage collection took a sixth of the functional and
+    service tests' time (6.6 s of 37 s on SQLite; 2.7 s so)."""
+    gc.freeze()
+    gc.set_threshold(5000, 20, 100)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -237,7 +237,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as root, LoopbackPushService() as push:
         key, public = generate(Path(root))
         vapid = ("--tpp-vapid-private-key", str(key), "--tpp-vapid-subject", "mailto:ops@example.org")
-        server = DevpiServer(Path(root), *vapid).start()
+        server = DevpiServer(Path(root), *vapid, cheap_hashes=False).start()  # uploads pay devpi's real hashing
         try:
             return run(args, server, push, public, Path(root))
         finally:

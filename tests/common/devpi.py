@@ -100,8 +100,16 @@ class DevpiServer:
 
     url: str  # http://localhost:PORT
 
-    def __init__(self, root: Path, *options: str, offline: bool = True, primary: DevpiServer | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *options: str,
+        offline: bool = True,
+        primary: DevpiServer | None = None,
+        cheap_hashes: bool = True,
+    ) -> None:
         self.root = root
+        self.cheap_hashes = cheap_hashes  # False: devpi's real password hashing (the benchmark's)
         self.primary = primary  # a replica's primary
         self.options = ("--primary-url", primary.url, *options) if primary else options  # more devpi-server options
         self.offline = offline and primary is None  # False lets mirror indexes fetch (from loopback servers only)
@@ -129,8 +137,7 @@ class DevpiServer:
         if not secret.exists():
             secret.write_text(base64.b64encode(os.urandom(32)).decode())
             secret.chmod(0o600)
-        command = devpi_script.command(
-            "devpi-server",
+        arguments = (
             "--serverdir",
             str(self.serverdir),
             "--host",
@@ -145,6 +152,11 @@ class DevpiServer:
             "--tpp-device-cooldown",
             "0",
             *self.options,
+        )
+        command = (
+            devpi_script.command("devpi-server", *arguments)
+            if self.cheap_hashes
+            else [executable("devpi-server"), *arguments]
         )
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=devpi_script.ROOT)

@@ -6,7 +6,7 @@ there, in seconds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
 from importlib.resources import files
 from typing import Any
 
@@ -14,41 +14,14 @@ import pytest
 from webtest import TestApp
 
 from tests.common.registry import Registry
-from tests.common.scenario import group, wheel
-from tests.common.webapp import WebHost
+from tests.common.showcase import Showcase, showcase
 from tests.functional.conftest import login
-from tpp_core import PersonId, Policy, Scope
 from tpp_warehouse.routes import ROUTES
-
-ACME, PREFIX = Scope.project("acme"), Scope.prefix("acme-")
-
-
-@dataclass(frozen=True)
-class Ids:
-    decided: str
-    pending: str
-    change: str
 
 
 @pytest.fixture
-def ids(registry: Registry, host: WebHost) -> Ids:
-    """acme (lead and cora own it): policy v1 in force and v2 proposed; 1.0 approved, 2.0 waiting
-    for lead; the acme- prefix's policy (root's), to which root invited lead, who has not answered."""
-    host.tokens["ci-token"] = "ci"
-    registry.enrol("lead", "cora", "dave", "root")
-    registry.set_policy(Policy(scope=ACME, version=1, groups=(group("owners", "lead"), group("team", "cora", "dave"))))
-    decided = registry.upload("acme", "1.0", wheel(), wheel("acme-1.0.tar.gz", 2))
-    pending = registry.upload("acme", "2.0", wheel("acme-2.0-py3-none-any.whl", 3))
-    assert decided is not None
-    assert pending is not None
-    registry.approve(decided.id, "lead")
-    registry.approve(decided.id, "cora")
-    change = registry.set_policy(Policy(scope=ACME, version=2, groups=(group("owners", "lead", "cora"),)))
-    assert change is not None
-    registry.set_policy(Policy(scope=PREFIX, version=1, groups=(group("admins", "root"),)), by="root")
-    registry.invitations.invite(PersonId("root"), PREFIX, PersonId("lead"), registry.now)
-    registry.session.commit()
-    return Ids(decided=decided.id, pending=pending.id, change=change)
+def ids(registry: Registry) -> Showcase:
+    return showcase(registry)
 
 
 #: Each page (route name, who, path below /tpp): its <h1>, and an element only it or its macros write.
@@ -65,6 +38,8 @@ PAGES = [
     ("tpp.history", "lead", "/projects/acme", "Releases of acme", "#history tr"),
     ("tpp.audit", "lead", "/audit", "Audit log", "#audit tr"),
 ]
+#: How CI authenticates to the test host: its token ``ci-secret`` (``__token__`` as the user name).
+CI_TOKEN = {"Authorization": "Basic " + base64.b64encode(b"__token__:ci-secret").decode()}
 #: The views that answer GET with JSON or JavaScript: route name, path, what the answer holds.
 OTHERS = [
     ("tpp.request.status", "/requests/{decided}/status.json", "approved"),
@@ -84,7 +59,7 @@ def test_every_view_that_answers_get_is_here(module_app: Any) -> None:
 
 @pytest.mark.parametrize(("route", "person", "path", "heading", "mark"), PAGES, ids=[p[2] for p in PAGES])
 def test_the_page_renders(
-    app: TestApp, registry: Registry, ids: Ids, route: str, person: str, path: str, heading: str, mark: str
+    app: TestApp, registry: Registry, ids: Showcase, route: str, person: str, path: str, heading: str, mark: str
 ) -> None:
     login(app, person, registry)  # confirmed with the person's device: the pages show their forms
     page = app.get("/tpp" + path.format(**vars(ids)))
@@ -96,9 +71,9 @@ def test_the_page_renders(
 
 
 @pytest.mark.parametrize(("route", "path", "holds"), OTHERS, ids=[o[1] for o in OTHERS])
-def test_the_other_answers(app: TestApp, ids: Ids, route: str, path: str, holds: str) -> None:
+def test_the_other_answers(app: TestApp, ids: Showcase, route: str, path: str, holds: str) -> None:
     login(app, "lead")
-    answer = app.get("/tpp" + path.format(**vars(ids)), headers={"Authorization": "Basic X190b2tlbl9fOmNpLXRva2Vu"})
+    answer = app.get("/tpp" + path.format(**vars(ids)), headers=CI_TOKEN)
     assert holds.format(**vars(ids)) in answer.text, answer.text
 
 
